@@ -1,0 +1,1 @@
+"""Marquee's HTTP API and catalog domain."""

@@ -1,0 +1,249 @@
+"""Importing the TMDB 5000 files (movies, credits, posters): streamed, batched, idempotent."""
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.imports.files import CsvSource, KeyedReader, Row
+from api.movies.models import CastCredit, Genre, Movie, MovieDirector, MovieGenre
+from api.people.models import Person
+from api.search.models import SearchOutbox
+from api.types import utcnow
+
+BATCH_SIZE = 500
+_LANGUAGE = re.compile(r"^[a-z]{2}$")
+_IMAGE = re.compile(r"^/[A-Za-z0-9._-]{1,250}$")
+
+
+@dataclass
+class ParsedMovie:
+    movie: dict[str, Any]
+    genres: list[tuple[int, str]]
+    cast: list[dict[str, Any]]  # person_id, name, character, order
+    directors: list[tuple[int, str]]
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    skipped_existing: int = 0
+    skipped_invalid: int = 0
+    people_created: int = 0
+    genres_created: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def invalid(self, where: str, why: str) -> None:
+        self.skipped_invalid += 1
+        if len(self.problems) < 50:
+            self.problems.append(f"{where}: {why}")
+
+
+class InvalidRow(ValueError):
+    pass
+
+
+def _json_list(text: str, what: str) -> list[dict[str, Any]]:
+    try:
+        value = json.loads(text) if text.strip() else []
+    except json.JSONDecodeError as exc:
+        raise InvalidRow(f"{what} is not valid JSON") from exc
+    if not isinstance(value, list):
+        raise InvalidRow(f"{what} is not a JSON list")
+    return [item for item in value if isinstance(item, dict)]
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError as exc:
+        raise InvalidRow(f"release_date {text!r} is not a date") from exc
+
+
+def _number(text: str, kind: type, default: Any) -> Any:
+    try:
+        return kind(float(text)) if text not in ("", None) else default
+    except ValueError as exc:
+        raise InvalidRow(f"{text!r} is not a number") from exc
+
+
+def _clip(text: str | None, limit: int) -> str | None:
+    return text[:limit] if text else None
+
+
+def parse_movie(row: Row, credits: Row | None, poster: Row | None) -> ParsedMovie:
+    movie_id = _number(row.get("id", ""), int, None)
+    title = (row.get("title") or "").strip()
+    if not movie_id or movie_id < 1 or not title:
+        raise InvalidRow("missing id or title")
+    language = (row.get("original_language") or "").strip().lower()
+    votes = _number(row.get("vote_average", ""), float, 0.0)
+    count = _number(row.get("vote_count", ""), int, 0)
+    poster_path = (poster or {}).get("poster_path") or None
+    movie = {
+        "id": movie_id,
+        "title": title[:300],
+        "original_title": ((row.get("original_title") or "").strip() or title)[:300],
+        "overview": (row.get("overview") or "").strip()[:10_000],
+        "tagline": _clip((row.get("tagline") or "").strip(), 500),
+        "release_date": _date((row.get("release_date") or "").strip()),
+        "original_language": language if _LANGUAGE.match(language) else "xx",
+        "runtime": _number(row.get("runtime", ""), int, None) or None,
+        "status": (row.get("status") or "Released").strip()[:32] or "Released",
+        "poster_path": poster_path if poster_path and _IMAGE.match(poster_path) else None,
+        "popularity": max(0.0, _number(row.get("popularity", ""), float, 0.0)),
+        "base_vote_average": min(max(votes, 0.0), 10.0),
+        "base_vote_count": max(count, 0),
+    }
+    genres = [(int(g["id"]), str(g["name"])[:64]) for g in _json_list(row.get("genres", ""), "genres") if "id" in g]
+    cast, directors = _credits(credits)
+    return ParsedMovie(movie, genres, cast, directors)
+
+
+def _credits(credits: Row | None) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
+    if credits is None:
+        return [], []
+    cast = [
+        {
+            "person_id": int(c["id"]),
+            "name": str(c.get("name") or "")[:200],
+            "character": _clip(str(c.get("character") or ""), 500),
+            "order": int(c.get("order") or 0),
+        }
+        for c in _json_list(credits.get("cast", ""), "cast")
+        if c.get("id") and c.get("name")
+    ]
+    crew = _json_list(credits.get("crew", ""), "crew")
+    directors = list(dict.fromkeys((int(c["id"]), str(c["name"])[:200]) for c in crew if c.get("job") == "Director"))
+    return cast, directors
+
+
+def read_movies(
+    movies: CsvSource, credits: CsvSource | None, posters: CsvSource | None, report: ImportReport
+) -> Iterator[ParsedMovie]:
+    credit_rows = KeyedReader(credits.rows(), lambda r: r.get("movie_id", "")) if credits else None
+    poster_rows = KeyedReader(posters.rows(), lambda r: r.get("movie_id", "")) if posters else None
+    for line, row in enumerate(movies.rows(), start=2):
+        movie_id = row.get("id", "")
+        credit = credit_rows.pop(movie_id) if credit_rows else None
+        poster = poster_rows.pop(movie_id) if poster_rows else None
+        try:
+            yield parse_movie(row, credit, poster)
+        except (InvalidRow, KeyError, TypeError, ValueError) as exc:
+            report.invalid(f"line {line} (id {movie_id!r})", str(exc))
+
+
+def _batches(items: Iterator[ParsedMovie], size: int) -> Iterator[list[ParsedMovie]]:
+    batch: list[ParsedMovie] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def _existing_ids(session: AsyncSession, model: Any, ids: set[int]) -> set[int]:
+    found: set[int] = set()
+    chunk = sorted(ids)
+    for start in range(0, len(chunk), 1000):
+        part = chunk[start : start + 1000]
+        found.update((await session.execute(select(model.id).where(model.id.in_(part)))).scalars())
+    return found
+
+
+async def _insert_missing(session: AsyncSession, model: Any, rows: dict[int, dict[str, Any]]) -> int:
+    missing = set(rows) - await _existing_ids(session, model, set(rows))
+    if missing:
+        await session.execute(insert(model), [rows[i] for i in sorted(missing)])
+    return len(missing)
+
+
+async def _known_genre_names(session: AsyncSession) -> set[str]:
+    return {name.lower() for name in (await session.execute(select(Genre.name))).scalars()}
+
+
+async def load_batch(session: AsyncSession, batch: list[ParsedMovie], report: ImportReport) -> None:
+    """Insert the batch's new movies with their genres, people and credits (one transaction)."""
+    existing = await _existing_ids(session, Movie, {p.movie["id"] for p in batch})
+    fresh = [p for p in batch if p.movie["id"] not in existing]
+    report.skipped_existing += len(batch) - len(fresh)
+    if not fresh:
+        return
+    genre_names = await _known_genre_names(session)
+    genres = {gid: {"id": gid, "name": name} for p in fresh for gid, name in p.genres if name.lower() not in genre_names}
+    report.genres_created += await _insert_missing(session, Genre, genres)
+    people = {c["person_id"]: {"id": c["person_id"], "name": c["name"]} for p in fresh for c in p.cast}
+    people.update({pid: {"id": pid, "name": name} for p in fresh for pid, name in p.directors})
+    report.people_created += await _insert_missing(session, Person, people)
+    await _insert_movies(session, fresh)
+    report.imported += len(fresh)
+
+
+async def _insert_movies(session: AsyncSession, fresh: list[ParsedMovie]) -> None:
+    now = utcnow()
+    movies = [
+        {**p.movie, "vote_average": p.movie["base_vote_average"], "vote_count": p.movie["base_vote_count"],
+         "user_rating_sum": 0.0, "user_rating_count": 0, "created_at": now, "updated_at": now}
+        for p in fresh
+    ]  # fmt: skip
+    await session.execute(insert(Movie), movies)
+    genre_ids = await _genre_ids_by_name(session)
+    links = {(p.movie["id"], genre_ids[n.lower()]) for p in fresh for _, n in p.genres if n.lower() in genre_ids}
+    await _insert_rows(session, MovieGenre, [{"movie_id": m, "genre_id": g} for m, g in sorted(links)])
+    credits = [
+        {"movie_id": p.movie["id"], "person_id": c["person_id"], "character": c["character"], "billing_order": c["order"]}
+        for p in fresh
+        for c in p.cast
+    ]
+    await _insert_rows(session, CastCredit, credits)
+    directors = [
+        {"movie_id": p.movie["id"], "person_id": pid, "position": i}
+        for p in fresh
+        for i, (pid, _) in enumerate(p.directors)
+    ]
+    await _insert_rows(session, MovieDirector, directors)
+    await _insert_rows(session, SearchOutbox, [{"movie_id": p.movie["id"], "created_at": now} for p in fresh])
+
+
+async def _genre_ids_by_name(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(Genre.name, Genre.id))
+    return {name.lower(): gid for name, gid in rows.all()}
+
+
+async def _insert_rows(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(model), rows)
+
+
+async def import_tmdb(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    movies: Path,
+    credits: Path | None = None,
+    posters: Path | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Import the files; movies already present (by id) are skipped, so a re-run changes nothing."""
+    report = ImportReport()
+    sources = [CsvSource(p) if p else None for p in (movies, credits, posters)]
+    movies_src = sources[0]
+    assert movies_src is not None
+    try:
+        for batch in _batches(read_movies(movies_src, sources[1], sources[2], report), BATCH_SIZE):
+            async with sessionmaker() as session:
+                await load_batch(session, batch, report)
+                await session.commit()
+            if on_progress:
+                on_progress(movies_src.bytes_read(), movies_src.size)
+    finally:
+        for src in sources:
+            if src:
+                src.close()
+    return report

@@ -1,0 +1,113 @@
+"""The application factory and its lifespan: engine, Redis, Meilisearch, admin bootstrap."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from arq import create_pool
+from arq.connections import RedisSettings
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api import jobs
+from api.db import make_engine, make_sessionmaker
+from api.errors import install_error_handlers
+from api.health import router as health_router
+from api.movies.router import router as movies_router
+from api.search.router import router as search_router
+from api.settings import Settings, get_settings
+from api.users import service as users_service
+from api.users.router import router as users_router
+from indexer import SearchFailed, SearchUnavailable, default_search_key, make_client
+
+log = logging.getLogger(__name__)
+
+
+class StripTrailingSlash:
+    """Serve /x and /x/ alike, without redirects (clients do not follow them on POST)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+            scope = dict(scope)
+            scope["path"] = path.rstrip("/") or "/"
+            raw = scope.get("raw_path")
+            if raw:
+                scope["raw_path"] = raw.rstrip(b"/") or b"/"
+        await self.app(scope, receive, send)
+
+
+async def _connect_redis(settings: Settings) -> object | None:
+    try:
+        redis_settings = RedisSettings.from_dsn(settings.REDIS_URL)
+        redis_settings.conn_retries = 0
+        return await create_pool(redis_settings)
+    except Exception as exc:  # noqa: BLE001 - the API serves without Redis
+        log.warning("Redis unreachable at start-up (%s); serving without queue and cache", exc)
+        return None
+
+
+async def _search_key(settings: Settings) -> str:
+    """The API only searches: it uses a search-only key, derived from the master key if
+    none is configured (falling back to the master key if Meilisearch is down at start-up)."""
+    if settings.MEILI_API_KEY or not settings.MEILI_MASTER_KEY:
+        return settings.MEILI_API_KEY
+    admin = make_client(settings.MEILI_URL, settings.MEILI_MASTER_KEY, settings.MEILI_TIMEOUT_SECONDS)
+    try:
+        return await default_search_key(admin)
+    except (SearchUnavailable, SearchFailed) as exc:
+        log.warning("could not derive a search key (%s); using the master key", exc)
+        return settings.MEILI_MASTER_KEY
+    finally:
+        await admin.aclose()
+
+
+async def _bootstrap_admin(app: FastAPI, settings: Settings) -> None:
+    if not (settings.ADMIN_EMAIL and settings.ADMIN_PASSWORD):
+        return
+    async with app.state.sessionmaker() as session:
+        await users_service.ensure_admin(session, settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD)
+        await session.commit()
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    app.state.engine = make_engine(settings.DATABASE_URL)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.redis = await _connect_redis(settings)
+    jobs.set_queue(app.state.redis)  # type: ignore[arg-type]
+    app.state.meili = make_client(
+        settings.MEILI_URL, await _search_key(settings), settings.MEILI_TIMEOUT_SECONDS
+    )
+    await _bootstrap_admin(app, settings)
+    try:
+        yield
+    finally:
+        jobs.set_queue(None)
+        if app.state.redis is not None:
+            await app.state.redis.aclose()
+        await app.state.meili.aclose()
+        await app.state.engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Marquee",
+        description="An open movie-catalog API.",
+        version="0.1.0",
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(users_router)
+    app.include_router(search_router)
+    app.include_router(movies_router)
+    app.add_middleware(StripTrailingSlash)
+    return app

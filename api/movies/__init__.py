@@ -1,0 +1,1 @@
+"""The catalog: movies, genres and credits."""

@@ -1,0 +1,132 @@
+"""Parsing the list filters and sort_by of API.md into typed values."""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import Depends, Query
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.db import SessionDep
+from api.errors import Invalid
+from api.movies.queries import resolve_genres
+from indexer.query import MovieFilters, SortSpec
+
+SortBy = Literal[
+    "popularity.desc", "popularity.asc",
+    "vote_average.desc", "vote_average.asc",
+    "rating.desc", "rating.asc",
+    "release_date.desc", "release_date.asc",
+    "title.asc", "title.desc",
+    "vote_count.desc", "vote_count.asc",
+]  # fmt: skip
+
+_LANGUAGE = re.compile(r"^[a-z]{2}$")
+_MAX_TERMS = 20
+
+
+@dataclass(frozen=True)
+class RawFilters:
+    genre: str | None
+    language: str | None
+    year: int | None
+    release_date_gte: date | None
+    release_date_lte: date | None
+    vote_average_gte: float | None
+    vote_count_gte: int | None
+    cast: str | None
+
+
+def _raw_filters(
+    genre: Annotated[str | None, Query(max_length=1000, description="names or ids; a,b all; a|b any")] = None,
+    language: Annotated[str | None, Query(max_length=200, description="ISO 639-1; a|b any")] = None,
+    year: Annotated[int | None, Query(ge=1800, le=2200)] = None,
+    release_date_gte: Annotated[date | None, Query(alias="release_date.gte")] = None,
+    release_date_lte: Annotated[date | None, Query(alias="release_date.lte")] = None,
+    vote_average_gte: Annotated[float | None, Query(alias="vote_average.gte", ge=0, le=10)] = None,
+    vote_count_gte: Annotated[int | None, Query(alias="vote_count.gte", ge=0, le=2**31)] = None,
+    cast: Annotated[str | None, Query(max_length=1000, description="person ids; a,b all; a|b any")] = None,
+) -> RawFilters:
+    return RawFilters(
+        genre, language, year, release_date_gte, release_date_lte, vote_average_gte, vote_count_gte, cast
+    )
+
+
+def split_terms(value: str, name: str) -> tuple[list[str], bool]:
+    """'a,b' -> all of them; 'a|b' -> any of them. Returns the terms and whether all must match."""
+    if "," in value and "|" in value:
+        raise Invalid(f"{name}: use either ',' (all of) or '|' (any of), not both")
+    match_all = "|" not in value
+    terms = [term.strip() for term in re.split(r"[,|]", value) if term.strip()]
+    if not terms:
+        raise Invalid(f"{name}: give at least one value")
+    if len(terms) > _MAX_TERMS:
+        raise Invalid(f"{name}: at most {_MAX_TERMS} values")
+    return terms, match_all
+
+
+def _ids(terms: list[str], name: str) -> list[int]:
+    if not all(term.isdigit() and 0 < int(term) < 2**31 for term in terms):
+        raise Invalid(f"{name}: expected positive integer ids")
+    return [int(term) for term in terms]
+
+
+async def _genre_ids(session: AsyncSession, terms: list[str]) -> list[int] | None:
+    """Ids for the named or numbered genres; None when one of them does not exist."""
+    names = [term for term in terms if not term.isdigit()]
+    known = await resolve_genres(session, names)
+    ids: list[int] = []
+    for term in terms:
+        gid = int(term) if term.isdigit() else known.get(term.lower())
+        if gid is None:
+            return None
+        ids.append(gid)
+    return ids
+
+
+def _languages(value: str) -> list[str]:
+    terms, match_all = split_terms(value.lower(), "language")
+    if match_all and len(terms) > 1:
+        raise Invalid("language: a movie has one original language; use '|' for any of several")
+    if not all(_LANGUAGE.match(term) for term in terms):
+        raise Invalid("language: expected ISO 639-1 codes such as 'en' or 'fr'")
+    return terms
+
+
+async def to_movie_filters(session: AsyncSession, raw: RawFilters) -> MovieFilters:
+    f = MovieFilters(
+        year=raw.year,
+        release_date_gte=raw.release_date_gte,
+        release_date_lte=raw.release_date_lte,
+        vote_average_gte=raw.vote_average_gte,
+        vote_count_gte=raw.vote_count_gte,
+    )
+    if raw.language:
+        f.languages = _languages(raw.language)
+    if raw.cast:
+        terms, match_all = split_terms(raw.cast, "cast")
+        ids = _ids(terms, "cast")
+        f.cast_all, f.cast_any = (ids, []) if match_all else ([], ids)
+    if raw.genre:
+        terms, match_all = split_terms(raw.genre, "genre")
+        genre_ids = await _genre_ids(session, terms)
+        if genre_ids is None:
+            f.impossible = True  # an unknown genre matches nothing: an empty page, not an error
+        else:
+            f.genres_all, f.genres_any = (genre_ids, []) if match_all else ([], genre_ids)
+    return f
+
+
+def parse_sort(sort_by: str) -> SortSpec:
+    field, direction = sort_by.split(".")
+    field = "vote_average" if field == "rating" else field
+    return SortSpec(field=field, descending=direction == "desc")  # type: ignore[arg-type]
+
+
+async def _filters(session: SessionDep, raw: Annotated[RawFilters, Depends(_raw_filters)]) -> MovieFilters:
+    return await to_movie_filters(session, raw)
+
+
+FiltersDep = Annotated[MovieFilters, Depends(_filters)]
+SortByQuery = Annotated[SortBy | None, Query(description="field.direction; ties break by id")]

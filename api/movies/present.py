@@ -1,0 +1,35 @@
+"""Turning movie rows into the public shapes of API.md."""
+
+from api.movies.models import Movie
+from api.movies.schemas import CastPublic, GenrePublic, MovieListItem, MoviePublic, PersonPublic
+
+
+def poster_url(image_base: str, path: str | None) -> str | None:
+    return f"{image_base.rstrip('/')}{path}" if path else None
+
+
+def _common(movie: Movie, image_base: str) -> dict[str, object]:
+    fields = movie.model_dump(exclude={"base_vote_average", "base_vote_count", "user_rating_sum", "user_rating_count"})
+    fields["genres"] = [GenrePublic(id=g.id, name=g.name) for g in movie.genres]  # type: ignore[arg-type]
+    fields["poster_url"] = poster_url(image_base, movie.poster_path)
+    fields["vote_average"] = round(movie.vote_average, 3)
+    return fields
+
+
+def list_item(movie: Movie, image_base: str) -> MovieListItem:
+    return MovieListItem.model_validate(_common(movie, image_base))
+
+
+def movie_public(movie: Movie, image_base: str) -> MoviePublic:
+    cast = [
+        CastPublic(
+            id=c.person.id,  # type: ignore[arg-type]
+            name=c.person.name,
+            character=c.character,
+            order=c.billing_order,
+            profile_path=c.person.profile_path,
+        )
+        for c in movie.cast_credits
+    ]
+    directors = [PersonPublic(id=d.person.id, name=d.person.name) for d in movie.director_links]  # type: ignore[arg-type]
+    return MoviePublic.model_validate({**_common(movie, image_base), "cast": cast, "directors": directors})

@@ -1,0 +1,140 @@
+"""Catalog reads, shared by the API and the worker."""
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.elements import ColumnElement
+
+from api.movies.models import CastCredit, Genre, Movie, MovieDirector, MovieGenre
+from api.pagination import PageParams
+from indexer.query import MovieFilters, SortSpec
+
+_SORT_COLUMNS: dict[str, Any] = {
+    "popularity": Movie.popularity,
+    "vote_average": Movie.vote_average,
+    "vote_count": Movie.vote_count,
+    "release_date": Movie.release_date,
+    "title": Movie.title,
+}
+
+
+def with_genres() -> Any:
+    return selectinload(Movie.genres)  # type: ignore[arg-type]
+
+
+def with_everything() -> list[Any]:
+    return [
+        selectinload(Movie.genres),  # type: ignore[arg-type]
+        selectinload(Movie.cast_credits).selectinload(CastCredit.person),  # type: ignore[arg-type]
+        selectinload(Movie.director_links).selectinload(MovieDirector.person),  # type: ignore[arg-type]
+    ]
+
+
+async def get_movie(session: AsyncSession, movie_id: int) -> Movie | None:
+    stmt = select(Movie).where(Movie.id == movie_id).options(*with_everything())
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_movies(session: AsyncSession, movie_ids: Sequence[int]) -> list[Movie]:
+    """Movies with all their relations, in no particular order; missing ids are skipped."""
+    if not movie_ids:
+        return []
+    stmt = select(Movie).where(Movie.id.in_(movie_ids)).options(*with_everything())  # type: ignore[union-attr]
+    return list((await session.execute(stmt)).scalars())
+
+
+def _genre_clause(genre_ids: list[int], match_all: bool) -> list[ColumnElement[bool]]:
+    def has(*ids: int) -> ColumnElement[bool]:
+        return exists().where(MovieGenre.movie_id == Movie.id, MovieGenre.genre_id.in_(ids))  # type: ignore[attr-defined]
+
+    if not genre_ids:
+        return []
+    return [has(gid) for gid in genre_ids] if match_all else [has(*genre_ids)]
+
+
+def _cast_clause(person_ids: list[int], match_all: bool) -> list[ColumnElement[bool]]:
+    def has(*ids: int) -> ColumnElement[bool]:
+        return exists().where(CastCredit.movie_id == Movie.id, CastCredit.person_id.in_(ids))  # type: ignore[attr-defined]
+
+    if not person_ids:
+        return []
+    return [has(pid) for pid in person_ids] if match_all else [has(*person_ids)]
+
+
+def filter_clauses(f: MovieFilters) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if f.impossible:
+        return [Movie.id.is_(None)]  # type: ignore[union-attr]
+    clauses += _genre_clause(f.genres_all, match_all=True)
+    clauses += _genre_clause(f.genres_any, match_all=False)
+    clauses += _cast_clause(f.cast_all, match_all=True)
+    clauses += _cast_clause(f.cast_any, match_all=False)
+    if f.languages:
+        clauses.append(Movie.original_language.in_(f.languages))  # type: ignore[attr-defined]
+    if f.year is not None:
+        clauses.append(Movie.release_date.between(date(f.year, 1, 1), date(f.year, 12, 31)))  # type: ignore[union-attr]
+    if f.release_date_gte is not None:
+        clauses.append(Movie.release_date >= f.release_date_gte)  # type: ignore[operator]
+    if f.release_date_lte is not None:
+        clauses.append(Movie.release_date <= f.release_date_lte)  # type: ignore[operator]
+    if f.vote_average_gte is not None:
+        clauses.append(Movie.vote_average >= f.vote_average_gte)  # type: ignore[arg-type]
+    if f.vote_count_gte is not None:
+        clauses.append(Movie.vote_count >= f.vote_count_gte)  # type: ignore[arg-type]
+    return clauses
+
+
+def order_by(sort: SortSpec) -> list[Any]:
+    """Sort column then id in the same direction, so one index serves both; NULL dates last."""
+    column = _SORT_COLUMNS[sort.field]
+    if sort.descending:  # MySQL and SQLite both put NULL last when descending
+        return [column.desc(), Movie.id.desc()]  # type: ignore[union-attr]
+    nulls = [column.is_(None)] if sort.field == "release_date" else []
+    return [*nulls, column.asc(), Movie.id.asc()]  # type: ignore[union-attr]
+
+
+async def page_movies(
+    session: AsyncSession,
+    clauses: list[ColumnElement[bool]],
+    sort: SortSpec,
+    params: PageParams,
+) -> tuple[int, list[Movie]]:
+    where = and_(True, *clauses)
+    total = (await session.execute(select(func.count()).select_from(Movie).where(where))).scalar_one()
+    if params.offset >= total:
+        return total, []
+    stmt: Select[tuple[Movie]] = (
+        select(Movie)
+        .where(where)
+        .order_by(*order_by(sort))
+        .offset(params.offset)
+        .limit(params.per_page)
+        .options(with_genres())
+    )
+    return total, list((await session.execute(stmt)).scalars())
+
+
+async def resolve_genres(session: AsyncSession, names: Sequence[str]) -> dict[str, int]:
+    """Lower-cased genre name -> id for the names that exist."""
+    if not names:
+        return {}
+    lowered = {name.lower() for name in names}
+    rows = await session.execute(
+        select(func.lower(Genre.name), Genre.id).where(func.lower(Genre.name).in_(lowered))
+    )
+    return {name: gid for name, gid in rows.all()}
+
+
+async def list_genres_with_counts(session: AsyncSession) -> list[tuple[Genre, int]]:
+    count = func.count(MovieGenre.movie_id)  # type: ignore[arg-type]
+    stmt = (
+        select(Genre, count)
+        .outerjoin(MovieGenre, MovieGenre.genre_id == Genre.id)  # type: ignore[arg-type]
+        .group_by(Genre.id)  # type: ignore[arg-type]
+        .order_by(Genre.name)
+    )
+    return [(genre, n) for genre, n in (await session.execute(stmt)).all()]

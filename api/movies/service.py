@@ -1,0 +1,141 @@
+"""Catalog decisions: creating, updating and deleting movies. Never commits."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.errors import Invalid, NotFound
+from api.movies import queries
+from api.movies.models import CastCredit, Genre, Movie, MovieDirector
+from api.movies.schemas import CastIn, MovieCreate, MovieUpdate, PersonRef
+from api.people.models import Person
+from api.search.outbox import record_changes
+from api.types import utcnow
+
+_SCALARS = (
+    "title", "original_title", "overview", "tagline", "release_date", "original_language",
+    "runtime", "status", "poster_path", "backdrop_path", "popularity",
+)  # fmt: skip
+
+
+async def create_movie(session: AsyncSession, data: MovieCreate) -> Movie:
+    fields = data.model_dump(include=set(_SCALARS), exclude_none=True)
+    fields.setdefault("original_title", data.title)
+    movie = Movie.model_validate(fields)
+    session.add(movie)
+    await session.flush()
+    assert movie.id is not None
+    await _replace_relations(session, movie, data)
+    await record_changes(session, [movie.id])
+    return await _reloaded(session, movie.id)
+
+
+async def update_movie(session: AsyncSession, movie_id: int, data: MovieUpdate) -> Movie:
+    movie = await _existing(session, movie_id)
+    for name in _SCALARS:
+        if name in data.model_fields_set:
+            setattr(movie, name, getattr(data, name))
+    movie.updated_at = utcnow()
+    await _replace_relations(session, movie, data)
+    await session.flush()
+    await record_changes(session, [movie_id])
+    return await _reloaded(session, movie_id)
+
+
+async def delete_movie(session: AsyncSession, movie_id: int) -> None:
+    movie = await session.get(Movie, movie_id)
+    if movie is None:
+        raise NotFound(f"Movie {movie_id} not found", "movie_not_found")
+    # Dependents (credits, genres, reviews, list entries) go by ON DELETE CASCADE.
+    await session.execute(delete(Movie).where(Movie.id == movie_id))  # type: ignore[arg-type]
+    await record_changes(session, [movie_id])
+
+
+async def _existing(session: AsyncSession, movie_id: int) -> Movie:
+    movie = await queries.get_movie(session, movie_id)
+    if movie is None:
+        raise NotFound(f"Movie {movie_id} not found", "movie_not_found")
+    return movie
+
+
+async def _reloaded(session: AsyncSession, movie_id: int) -> Movie:
+    session.expire_all()
+    movie = await queries.get_movie(session, movie_id)
+    assert movie is not None
+    return movie
+
+
+async def _replace_relations(session: AsyncSession, movie: Movie, data: MovieCreate | MovieUpdate) -> None:
+    fields = data.model_fields_set
+    assert movie.id is not None
+    if "genres" in fields and data.genres is not None:
+        genres = await _genres(session, data.genres)
+        await session.refresh(movie, ["genres"])
+        movie.genres = genres
+    if "cast" in fields and data.cast is not None:
+        await _replace_cast(session, movie.id, data.cast)
+    if "directors" in fields and data.directors is not None:
+        await _replace_directors(session, movie.id, data.directors)
+
+
+async def _genres(session: AsyncSession, refs: Sequence[str | int]) -> list[Genre]:
+    """Genres by id (must exist) or by name (created when new), without duplicates."""
+    result: dict[int, Genre] = {}
+    for ref in refs:
+        genre = await _genre(session, ref)
+        assert genre.id is not None
+        result[genre.id] = genre
+    return list(result.values())
+
+
+async def _genre(session: AsyncSession, ref: str | int) -> Genre:
+    if isinstance(ref, int):
+        genre = await session.get(Genre, ref)
+        if genre is None:
+            raise Invalid(f"Unknown genre id {ref}", "unknown_genre")
+        return genre
+    stmt = select(Genre).where(func.lower(Genre.name) == ref.lower())
+    genre = (await session.execute(stmt)).scalars().first()
+    if genre is None:
+        genre = Genre.model_validate({"name": ref})
+        session.add(genre)
+        await session.flush()
+    return genre
+
+
+async def resolve_person(session: AsyncSession, ref: PersonRef) -> Person:
+    if ref.person_id is not None:
+        person = await session.get(Person, ref.person_id)
+        if person is None:
+            raise Invalid(f"Unknown person_id {ref.person_id}", "unknown_person")
+        return person
+    assert ref.name is not None
+    stmt = select(Person).where(Person.name == ref.name).order_by(Person.id).limit(1)  # type: ignore[arg-type]
+    person = (await session.execute(stmt)).scalars().first()
+    if person is None:
+        person = Person.model_validate({"name": ref.name})
+        session.add(person)
+        await session.flush()
+    return person
+
+
+async def _replace_cast(session: AsyncSession, movie_id: int, cast: list[CastIn]) -> None:
+    await session.execute(delete(CastCredit).where(CastCredit.movie_id == movie_id))  # type: ignore[arg-type]
+    for position, item in enumerate(cast):
+        person = await resolve_person(session, item)
+        order = item.order if item.order is not None else position
+        credit = {"movie_id": movie_id, "person_id": person.id, "character": item.character}
+        session.add(CastCredit.model_validate({**credit, "billing_order": order}))
+
+
+async def _replace_directors(session: AsyncSession, movie_id: int, refs: list[PersonRef]) -> None:
+    await session.execute(delete(MovieDirector).where(MovieDirector.movie_id == movie_id))  # type: ignore[arg-type]
+    seen: set[int] = set()
+    for position, ref in enumerate(refs):
+        person = await resolve_person(session, ref)
+        assert person.id is not None
+        if person.id not in seen:
+            seen.add(person.id)
+            link = {"movie_id": movie_id, "person_id": person.id, "position": position}
+            session.add(MovieDirector.model_validate(link))

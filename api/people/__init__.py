@@ -1,0 +1,1 @@
+"""People: actors and directors credited on movies."""

@@ -1,0 +1,1 @@
+"""Search: the outbox that feeds the index, and the search and filter endpoints."""

@@ -1,0 +1,35 @@
+"""Search and filter endpoints, served by Meilisearch."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from api.deps import SettingsDep
+from api.movies.filters import FiltersDep, SortByQuery, parse_sort
+from api.pagination import PageDep
+from api.search import service
+from api.search.schemas import FilterPage, SearchPage
+
+router = APIRouter(tags=["search"])
+
+Q = Annotated[str, Query(max_length=200, description="what to look for; typo-tolerant, as-you-type")]
+
+
+@router.get("/movies/search")
+async def search_movies(
+    request: Request, settings: SettingsDep, params: PageDep, filters: FiltersDep, q: Q = "", sort_by: SortByQuery = None
+) -> SearchPage:
+    sort = parse_sort(sort_by) if sort_by else None
+    page = await service.run_search(request.app.state.meili, settings.MEILI_INDEX, q.strip(), filters, sort, params)
+    results = [service.search_result(hit, settings.IMAGE_BASE_URL) for hit in page.hits]
+    return SearchPage.build(params, page.total, results, facets=service.facets(page))
+
+
+@router.get("/movies/filter")
+async def filter_movies(
+    request: Request, settings: SettingsDep, params: PageDep, filters: FiltersDep, sort_by: SortByQuery = None
+) -> FilterPage:
+    sort = parse_sort(sort_by or "popularity.desc")
+    page = await service.run_search(request.app.state.meili, settings.MEILI_INDEX, "", filters, sort, params)
+    results = [service.list_item(hit, settings.IMAGE_BASE_URL) for hit in page.hits]
+    return FilterPage.build(params, page.total, results, facets=service.facets(page))

@@ -1,0 +1,51 @@
+"""Configuration: one settings class read from the environment (and .env)."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me-in-production"
+DATA_DIR = Path(".data")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    ENVIRONMENT: Literal["development", "test", "production"] = "development"
+    DATABASE_URL: str = f"sqlite+aiosqlite:///{DATA_DIR}/marquee.db"
+    REDIS_URL: str = "redis://127.0.0.1:6379/0"
+    MEILI_URL: str = "http://127.0.0.1:7700"
+    MEILI_MASTER_KEY: str = ""
+    MEILI_API_KEY: str = ""
+    MEILI_INDEX: str = "movies"
+    MEILI_TIMEOUT_SECONDS: float = 1.0
+    SECRET_KEY: str = DEFAULT_SECRET
+    ACCESS_TOKEN_MINUTES: int = 60 * 24
+    ADMIN_EMAIL: str | None = None
+    ADMIN_PASSWORD: str | None = None
+    IMAGE_BASE_URL: str = "https://image.tmdb.org/t/p/w500"
+    UPCOMING_WINDOW_DAYS: int = Field(default=90, ge=1)
+    NOW_PLAYING_WINDOW_DAYS: int = Field(default=45, ge=1)
+    TOP_RATED_MIN_VOTES: int = Field(default=300, ge=0)
+    CACHE_TTL_SECONDS: int = Field(default=300, ge=0)
+    LOG_LEVEL: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> "Settings":
+        if self.ENVIRONMENT == "production" and self.SECRET_KEY == DEFAULT_SECRET:
+            raise ValueError("SECRET_KEY must be set to a private value outside development")
+        if self.ENVIRONMENT == "production" and len(self.SECRET_KEY) < 32:
+            raise ValueError("SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.DATABASE_URL.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Accounts: registration, tokens, the signed-in user, admins."""

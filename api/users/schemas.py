@@ -1,0 +1,28 @@
+"""The accounts HTTP contract."""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints
+
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class UserRegister(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    password: Password
+    display_name: DisplayName | None = None
+
+
+class UserPublic(BaseModel):
+    id: int
+    email: str
+    display_name: str
+    is_admin: bool
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"

@@ -1,0 +1,109 @@
+"""Typed movie filters and sorts, and the one place that turns them into Meilisearch syntax."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal, get_args
+
+from indexer.documents import date_to_timestamp
+
+SortField = Literal["popularity", "vote_average", "release_date", "title", "vote_count"]
+SORT_FIELDS: frozenset[str] = frozenset(get_args(SortField))
+LANGUAGE = re.compile(r"[a-z]{2}")
+# Matches no document: every document has its primary key.
+MATCH_NOTHING = "id NOT EXISTS"
+
+
+@dataclass
+class MovieFilters:
+    """What the user asked to narrow movies by, already parsed into typed values."""
+
+    genres_all: list[int] = field(default_factory=list)
+    genres_any: list[int] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    year: int | None = None
+    release_date_gte: date | None = None
+    release_date_lte: date | None = None
+    vote_average_gte: float | None = None
+    vote_count_gte: int | None = None
+    cast_all: list[int] = field(default_factory=list)
+    cast_any: list[int] = field(default_factory=list)
+    # Set when the user named something that does not exist (an unknown genre): nothing matches.
+    impossible: bool = False
+
+
+@dataclass
+class SortSpec:
+    field: SortField
+    descending: bool
+
+
+def build_filter(f: MovieFilters) -> list[str]:
+    """Meilisearch filter expressions (all must hold); raises ValueError on an untyped value."""
+    if f.impossible:
+        return [MATCH_NOTHING]
+    return [
+        *_all_of("genre_ids", f.genres_all),
+        *_any_of("genre_ids", [str(_int(value)) for value in f.genres_any]),
+        *_any_of("original_language", [f'"{_language(code)}"' for code in f.languages]),
+        *_compare("year", "=", None if f.year is None else _int(f.year)),
+        *_compare("release_date", ">=", _timestamp(f.release_date_gte)),
+        *_compare("release_date", "<=", _timestamp(f.release_date_lte)),
+        *_compare("vote_average", ">=", _float(f.vote_average_gte)),
+        *_compare("vote_count", ">=", None if f.vote_count_gte is None else _int(f.vote_count_gte)),
+        *_all_of("cast_ids", f.cast_all),
+        *_any_of("cast_ids", [str(_int(value)) for value in f.cast_any]),
+    ]
+
+
+def build_sort(s: SortSpec | None) -> list[str]:
+    """Meilisearch sort expressions; none means relevance (ranking rules end with id:asc)."""
+    if s is None:
+        return []
+    if s.field not in SORT_FIELDS or not isinstance(s.descending, bool):
+        raise ValueError(f"unknown sort {s!r}")
+    return [f"{s.field}:{'desc' if s.descending else 'asc'}", "id:asc"]
+
+
+def _all_of(attribute: str, ids: list[int]) -> list[str]:
+    return [f"{attribute} = {_int(value)}" for value in ids]
+
+
+def _any_of(attribute: str, literals: list[str]) -> list[str]:
+    return [f"{attribute} IN [{', '.join(literals)}]"] if literals else []
+
+
+def _compare(attribute: str, operator: str, value: int | float | None) -> list[str]:
+    return [] if value is None else [f"{attribute} {operator} {value!r}"]
+
+
+def _int(value: object) -> int:
+    # bool is an int subclass; True must not mean genre 1.
+    if type(value) is not int:
+        raise ValueError(f"expected an int, got {value!r}")
+    return value
+
+
+def _float(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return float(value)
+
+
+def _language(code: object) -> str:
+    if not isinstance(code, str) or not LANGUAGE.fullmatch(code):
+        raise ValueError(f"expected an ISO 639-1 code, got {code!r}")
+    return code
+
+
+def _timestamp(day: object) -> int | None:
+    if day is None:
+        return None
+    if not isinstance(day, date) or isinstance(day, datetime):
+        raise ValueError(f"expected a date, got {day!r}")
+    return date_to_timestamp(day)

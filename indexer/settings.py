@@ -1,0 +1,113 @@
+"""The one definition of the movie index's settings, applied only when the live index drifts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meilisearch_python_sdk import AsyncClient
+from meilisearch_python_sdk.errors import MeilisearchApiError
+from meilisearch_python_sdk.models.settings import MeilisearchSettings
+
+from indexer.errors import SearchFailed, translate_errors
+from indexer.tasks import wait_for
+
+PRIMARY_KEY = "id"
+# Reindexing a large index after a settings change can take minutes.
+SETTINGS_TIMEOUT = 600.0
+
+# In Meilisearch's wire format (camelCase), so it compares directly with what the server reports.
+SETTINGS: dict[str, Any] = {
+    # Order is deliberate: the attribute rule ranks a match in the title above one in the overview.
+    "searchableAttributes": [
+        "title",
+        "original_title",
+        "cast",
+        "directors",
+        "genres",
+        "overview",
+    ],
+    "filterableAttributes": [
+        "genre_ids",
+        "genres",
+        "original_language",
+        "release_date",
+        "year",
+        "decade",
+        "vote_average",
+        "vote_count",
+        "cast_ids",
+        "director_ids",
+        "id",
+    ],
+    "sortableAttributes": [
+        "popularity",
+        "vote_average",
+        "vote_count",
+        "release_date",
+        "title",
+        "id",
+    ],
+    # id:asc last makes relevance order total, so pages never overlap or skip.
+    "rankingRules": [
+        "words",
+        "typo",
+        "proximity",
+        "attribute",
+        "sort",
+        "exactness",
+        "popularity:desc",
+        "id:asc",
+    ],
+    "typoTolerance": {"enabled": True},
+    # The default (1000) caps totals; exact counts are part of the API's contract.
+    "pagination": {"maxTotalHits": 2_000_000},
+    "faceting": {"maxValuesPerFacet": 200},
+}
+UNORDERED = frozenset({"filterableAttributes", "sortableAttributes"})
+
+
+@translate_errors
+async def ensure_settings(client: AsyncClient, uid: str) -> bool:
+    """Create the index if missing and bring its settings in line; True if anything changed."""
+    created = await ensure_index(client, uid)
+    live = await client.index(uid).get_settings()
+    if not drifted(live.model_dump(by_alias=True, mode="json")):
+        return created
+    task = await client.index(uid).update_settings(MeilisearchSettings.model_validate(SETTINGS))
+    await wait_for(client, task, max_wait=SETTINGS_TIMEOUT)
+    return True
+
+
+@translate_errors
+async def ensure_index(client: AsyncClient, uid: str) -> bool:
+    """Create the index (primary key "id") unless it exists; True if it was created."""
+    if await index_exists(client, uid):
+        return False
+    # The SDK waits for the creation; a lost race with another creator still leaves the index.
+    await client.create_index(uid, primary_key=PRIMARY_KEY, timeout_in_ms=30_000)
+    if not await index_exists(client, uid):
+        raise SearchFailed(f"index {uid!r} was not created")
+    return True
+
+
+async def index_exists(client: AsyncClient, uid: str) -> bool:
+    try:
+        await client.index(uid).fetch_info()
+    except MeilisearchApiError as err:
+        if err.code == "index_not_found":
+            return False
+        raise
+    return True
+
+
+def drifted(live: dict[str, Any]) -> bool:
+    """True when the live settings (wire format) differ from SETTINGS anywhere SETTINGS speaks."""
+    return any(not _same(key, live.get(key), want) for key, want in SETTINGS.items())
+
+
+def _same(key: str, have: Any, want: Any) -> bool:
+    if isinstance(want, dict):
+        return isinstance(have, dict) and all(_same(k, have.get(k), v) for k, v in want.items())
+    if key in UNORDERED and isinstance(have, list):
+        return set(have) == set(want)
+    return bool(have == want)

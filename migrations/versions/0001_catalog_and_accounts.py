@@ -1,0 +1,151 @@
+"""catalog and accounts
+
+Revision ID: 0001
+Revises: 
+Create Date: 2026-11-27 02:57:28.100326
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+from sqlalchemy.dialects import mysql
+
+# Microsecond timestamps on MySQL: newest-first lists need them to order stably.
+TIMESTAMP6 = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+revision: str = '0001'
+down_revision: str | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table('genre',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('name', name='uq_genre_name'),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
+    )
+    op.create_table('movie',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('original_title', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('overview', sa.Text(), nullable=False),
+    sa.Column('tagline', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('release_date', sa.Date(), nullable=True),
+    sa.Column('original_language', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
+    sa.Column('runtime', sa.Integer(), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('poster_path', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('backdrop_path', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('popularity', sa.Double().with_variant(mysql.DOUBLE(), 'mariadb').with_variant(mysql.DOUBLE(), 'mysql'), nullable=False),
+    sa.Column('base_vote_average', sa.Double().with_variant(mysql.DOUBLE(), 'mariadb').with_variant(mysql.DOUBLE(), 'mysql'), nullable=False),
+    sa.Column('base_vote_count', sa.Integer(), nullable=False),
+    sa.Column('user_rating_sum', sa.Double().with_variant(mysql.DOUBLE(), 'mariadb').with_variant(mysql.DOUBLE(), 'mysql'), nullable=False),
+    sa.Column('user_rating_count', sa.Integer(), nullable=False),
+    sa.Column('vote_average', sa.Double().with_variant(mysql.DOUBLE(), 'mariadb').with_variant(mysql.DOUBLE(), 'mysql'), nullable=False),
+    sa.Column('vote_count', sa.Integer(), nullable=False),
+    sa.Column('created_at', TIMESTAMP6, nullable=False),
+    sa.Column('updated_at', TIMESTAMP6, nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
+    )
+    op.create_index('ix_movie_language_popularity', 'movie', ['original_language', 'popularity'], unique=False)
+    op.create_index('ix_movie_popularity', 'movie', ['popularity'], unique=False)
+    op.create_index('ix_movie_release_date', 'movie', ['release_date'], unique=False)
+    op.create_index('ix_movie_title', 'movie', ['title'], unique=False)
+    op.create_index('ix_movie_vote_average', 'movie', ['vote_average'], unique=False)
+    op.create_index('ix_movie_vote_count', 'movie', ['vote_count'], unique=False)
+    op.create_table('person',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('profile_path', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
+    )
+    op.create_index('ix_person_name', 'person', ['name'], unique=False)
+    op.create_table('search_outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('movie_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', TIMESTAMP6, nullable=False),
+    sa.Column('processed_at', TIMESTAMP6, nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
+    )
+    op.create_index('ix_search_outbox_pending', 'search_outbox', ['processed_at', 'id'], unique=False)
+    op.create_table('user',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('display_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('is_admin', sa.Boolean(), nullable=False),
+    sa.Column('created_at', TIMESTAMP6, nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('email', name='uq_user_email'),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
+    )
+    op.create_table('cast_credit',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('movie_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('character', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('billing_order', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['movie_id'], ['movie.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
+    )
+    op.create_index('ix_cast_credit_movie_order', 'cast_credit', ['movie_id', 'billing_order'], unique=False)
+    op.create_index('ix_cast_credit_person', 'cast_credit', ['person_id', 'movie_id'], unique=False)
+    op.create_table('movie_director',
+    sa.Column('movie_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['movie_id'], ['movie.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('movie_id', 'person_id'),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
+    )
+    op.create_index('ix_movie_director_person', 'movie_director', ['person_id'], unique=False)
+    op.create_table('movie_genre',
+    sa.Column('movie_id', sa.Integer(), nullable=False),
+    sa.Column('genre_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['genre_id'], ['genre.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['movie_id'], ['movie.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('movie_id', 'genre_id'),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
+    )
+    op.create_index('ix_movie_genre_genre', 'movie_genre', ['genre_id', 'movie_id'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_movie_genre_genre', table_name='movie_genre')
+    op.drop_table('movie_genre')
+    op.drop_index('ix_movie_director_person', table_name='movie_director')
+    op.drop_table('movie_director')
+    op.drop_index('ix_cast_credit_person', table_name='cast_credit')
+    op.drop_index('ix_cast_credit_movie_order', table_name='cast_credit')
+    op.drop_table('cast_credit')
+    op.drop_table('user')
+    op.drop_index('ix_search_outbox_pending', table_name='search_outbox')
+    op.drop_table('search_outbox')
+    op.drop_index('ix_person_name', table_name='person')
+    op.drop_table('person')
+    op.drop_index('ix_movie_vote_count', table_name='movie')
+    op.drop_index('ix_movie_vote_average', table_name='movie')
+    op.drop_index('ix_movie_title', table_name='movie')
+    op.drop_index('ix_movie_release_date', table_name='movie')
+    op.drop_index('ix_movie_popularity', table_name='movie')
+    op.drop_index('ix_movie_language_popularity', table_name='movie')
+    op.drop_table('movie')
+    op.drop_table('genre')

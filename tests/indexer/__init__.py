@@ -1,0 +1,1 @@
+"""Tests of the indexer package against a real Meilisearch."""

@@ -1,0 +1,1 @@
+"""The arq worker process and the operator command line: orchestration only."""

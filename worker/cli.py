@@ -1,0 +1,174 @@
+"""The operator command line: `marquee migrate | import tmdb | create-admin | worker | reindex`."""
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from alembic import command
+from alembic.config import Config
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from api.db import make_engine, make_sessionmaker
+from api.imports.tmdb import ImportReport, import_tmdb
+from api.search.queries import count_movies
+from api.settings import get_settings
+from api.users import service as users_service
+
+app = typer.Typer(help="Marquee operator commands.", no_args_is_help=True, add_completion=False)
+import_app = typer.Typer(help="Import catalog data.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+console = Console(stderr=True)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def alembic_config(database_url: str | None = None) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    url = database_url or get_settings().DATABASE_URL
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+@app.command()
+def migrate(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
+    """Bring the database schema up to date."""
+    _ensure_sqlite_dir(get_settings().DATABASE_URL)
+    command.upgrade(alembic_config(), revision)
+    console.print(f"[green]database migrated to {revision}[/]")
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    if url.startswith("sqlite") and ":///" in url:
+        Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+
+
+@import_app.command("tmdb")
+def import_tmdb_command(
+    movies: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="tmdb_5000_movies.csv[.gz]")],
+    credits: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="tmdb_5000_credits.csv[.gz]")] = None,
+    posters: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="posters CSV")] = None,
+) -> None:
+    """Import TMDB 5000 CSV files (plain or gzipped); movies already present are skipped."""
+    report = asyncio.run(_import(movies, credits, posters))
+    console.print(
+        f"imported {report.imported} movies, skipped {report.skipped_existing} already present "
+        f"and {report.skipped_invalid} invalid; created {report.people_created} people "
+        f"and {report.genres_created} genres"
+    )
+    for problem in report.problems:
+        console.print(f"  [yellow]skipped[/] {problem}")
+
+
+async def _import(movies: Path, credits: Path | None, posters: Path | None) -> ImportReport:
+    engine = make_engine(get_settings().DATABASE_URL)
+    columns = [TextColumn("importing"), BarColumn(), DownloadColumn(), TimeElapsedColumn()]
+    try:
+        with Progress(*columns, console=console, transient=False) as progress:
+            task = progress.add_task("import", total=movies.stat().st_size)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            return await import_tmdb(make_sessionmaker(engine), movies, credits, posters, advance)
+    finally:
+        await engine.dispose()
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="the admin's email")],
+    password: Annotated[str, typer.Option(help="at least 8 characters", prompt=True, hide_input=True)],
+) -> None:
+    """Create an admin account, or promote an existing one (and set its password)."""
+    if len(password) < 8 or "@" not in email:
+        raise typer.BadParameter("give a valid email and a password of at least 8 characters")
+    asyncio.run(_create_admin(email, password))
+    console.print(f"[green]{email} is an admin[/]")
+
+
+async def _create_admin(email: str, password: str) -> None:
+    engine = make_engine(get_settings().DATABASE_URL)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            await users_service.ensure_admin(session, email, password)
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def worker() -> None:
+    """Run the arq worker: keeps the search index in sync and runs the crons."""
+    from arq.worker import run_worker
+
+    from worker.main import WorkerSettings
+    from worker.resources import redis_settings
+
+    run_worker(WorkerSettings, redis_settings=redis_settings(get_settings()))  # type: ignore[arg-type]
+
+
+@app.command()
+def reindex(
+    enqueue: Annotated[bool, typer.Option("--enqueue", help="hand the rebuild to the worker")] = False,
+) -> None:
+    """Rebuild the search index from the database and swap it in with no downtime."""
+    if enqueue:
+        job_id = asyncio.run(_enqueue_reindex())
+        console.print(f"[green]reindex queued for the worker[/] (job {job_id})")
+        return
+    count = asyncio.run(_reindex())
+    console.print(f"[green]reindexed {count} movies[/]")
+
+
+async def _enqueue_reindex() -> str:
+    from worker.resources import connect_redis
+
+    redis = await connect_redis(get_settings())
+    try:
+        job = await redis.enqueue_job("reindex", _job_id=f"reindex:{uuid.uuid4().hex}")
+        assert job is not None
+        return job.job_id
+    finally:
+        await redis.aclose()
+
+
+async def _reindex() -> int:
+    from worker import sync
+    from worker.locks import LockBusy
+    from worker.resources import connect_redis, open_resources
+
+    settings = get_settings()
+    res = await open_resources(settings, redis=await connect_redis(settings))
+    try:
+        async with res.sessionmaker() as session:
+            total = await count_movies(session)
+        columns = [TextColumn("reindexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("reindex", total=total)
+            return await sync.rebuild_index(res, lambda n: progress.update(task, completed=n))
+    except LockBusy:
+        raise typer.Exit(_fail("another reindex is running; try again when it has finished")) from None
+    finally:
+        assert res.redis is not None
+        await res.redis.aclose()
+        await res.close()
+
+
+def _fail(message: str) -> int:
+    console.print(f"[red]{message}[/]")
+    return 1
+
+
+if __name__ == "__main__":
+    app()

