@@ -21,6 +21,8 @@ from api.users.models import User
 from api.users.security import create_access_token, hash_password
 from worker.cli import alembic_config
 
+pytest_plugins = ["tests.meili_fixtures"]
+
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "mysql+asyncmy://root:@127.0.0.1:3306/marquee_test"
 )
