@@ -1,8 +1,14 @@
 """Every table, imported in one place for Alembic and the tests."""
 
+from api.lists.models import ListEntry
 from api.movies.models import CastCredit, Genre, Movie, MovieDirector, MovieGenre
 from api.people.models import Person
+from api.reviews.models import Review
 from api.search.models import SearchOutbox
+from api.trending.models import MovieActivity, TrendingScore
 from api.users.models import User
 
-__all__ = ["CastCredit", "Genre", "Movie", "MovieDirector", "MovieGenre", "Person", "SearchOutbox", "User"]
+__all__ = [
+    "CastCredit", "Genre", "ListEntry", "Movie", "MovieActivity", "MovieDirector", "MovieGenre",
+    "Person", "Review", "SearchOutbox", "TrendingScore", "User",
+]  # fmt: skip

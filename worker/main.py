@@ -57,7 +57,8 @@ async def purge_outbox(ctx: dict[str, Any]) -> int:
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    res = await open_resources(redis=ctx["redis"])
+    # ctx["settings"] lets a test (or an embedding program) run the worker on its own settings.
+    res = await open_resources(ctx.get("settings"), redis=ctx["redis"])
     ctx["res"] = res
     try:
         await sync.prepare_index(res)

@@ -16,6 +16,7 @@ from api.movies.models import CastCredit, Genre, Movie, MovieDirector, MovieGenr
 from api.people.models import Person
 from api.search.models import SearchOutbox
 from api.types import utcnow
+from indexer.sorting import title_sort_key
 
 BATCH_SIZE = 500
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
@@ -90,6 +91,7 @@ def parse_movie(row: Row, credits: Row | None, poster: Row | None) -> ParsedMovi
         "id": movie_id,
         "title": title[:300],
         "original_title": ((row.get("original_title") or "").strip() or title)[:300],
+        "sort_title": title_sort_key(title),
         "overview": (row.get("overview") or "").strip()[:10_000],
         "tagline": _clip((row.get("tagline") or "").strip(), 500),
         "release_date": _date((row.get("release_date") or "").strip()),

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
 
 from api.people.models import Person
-from api.types import TABLE_ARGS, Double, UTCDateTime, utcnow
+from api.types import TABLE_ARGS, BinaryTitle, Double, UTCDateTime, utcnow
+from indexer.sorting import title_sort_key
 
 
 class Genre(SQLModel, table=True):
@@ -73,13 +74,16 @@ class Movie(SQLModel, table=True):
         sa.Index("ix_movie_vote_count", "vote_count"),
         sa.Index("ix_movie_release_date", "release_date"),
         sa.Index("ix_movie_language_popularity", "original_language", "popularity"),
-        sa.Index("ix_movie_title", "title"),
+        sa.Index("ix_movie_sort_title", "sort_title"),
         TABLE_ARGS,
     )
 
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=300)
     original_title: str = Field(max_length=300)
+    # The title folded for ordering (see indexer.title_sort_key), compared byte by byte so the
+    # database and the search index sort titles identically.
+    sort_title: str = Field(default="", sa_column=sa.Column(BinaryTitle, nullable=False))
     overview: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
     tagline: str | None = Field(default=None, max_length=500)
     release_date: date | None = None
@@ -123,3 +127,10 @@ class Movie(SQLModel, table=True):
             "passive_deletes": True,
         }
     )
+
+
+@sa.event.listens_for(Movie, "before_insert")
+@sa.event.listens_for(Movie, "before_update")
+def _fold_title(_mapper: object, _connection: object, movie: Movie) -> None:
+    # Every ORM write keeps sort_title in step with title (bulk inserts set it themselves).
+    movie.sort_title = title_sort_key(movie.title)

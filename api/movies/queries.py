@@ -18,7 +18,7 @@ _SORT_COLUMNS: dict[str, Any] = {
     "vote_average": Movie.vote_average,
     "vote_count": Movie.vote_count,
     "release_date": Movie.release_date,
-    "title": Movie.title,
+    "title": Movie.sort_title,
 }
 
 

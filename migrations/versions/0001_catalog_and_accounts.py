@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('original_title', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('sort_title', sa.String(300).with_variant(mysql.VARCHAR(300, collation='utf8mb4_bin'), 'mysql', 'mariadb'), nullable=False),
     sa.Column('overview', sa.Text(), nullable=False),
     sa.Column('tagline', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('release_date', sa.Date(), nullable=True),
@@ -57,7 +58,7 @@ def upgrade() -> None:
     op.create_index('ix_movie_language_popularity', 'movie', ['original_language', 'popularity'], unique=False)
     op.create_index('ix_movie_popularity', 'movie', ['popularity'], unique=False)
     op.create_index('ix_movie_release_date', 'movie', ['release_date'], unique=False)
-    op.create_index('ix_movie_title', 'movie', ['title'], unique=False)
+    op.create_index('ix_movie_sort_title', 'movie', ['sort_title'], unique=False)
     op.create_index('ix_movie_vote_average', 'movie', ['vote_average'], unique=False)
     op.create_index('ix_movie_vote_count', 'movie', ['vote_count'], unique=False)
     op.create_table('person',
@@ -143,7 +144,7 @@ def downgrade() -> None:
     op.drop_table('person')
     op.drop_index('ix_movie_vote_count', table_name='movie')
     op.drop_index('ix_movie_vote_average', table_name='movie')
-    op.drop_index('ix_movie_title', table_name='movie')
+    op.drop_index('ix_movie_sort_title', table_name='movie')
     op.drop_index('ix_movie_release_date', table_name='movie')
     op.drop_index('ix_movie_popularity', table_name='movie')
     op.drop_index('ix_movie_language_popularity', table_name='movie')

@@ -1,0 +1,1 @@
+"""Users' watchlists and favorites."""

@@ -1,0 +1,1 @@
+"""Users' reviews and ratings, and how they move a movie's votes."""

@@ -1,0 +1,1 @@
+"""Users' activity on movies and the trending ranking computed from it."""

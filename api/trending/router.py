@@ -1,0 +1,29 @@
+"""Trending endpoint: movies ranked by users' recent activity."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from api.db import SessionDep
+from api.deps import SettingsDep
+from api.movies.present import list_item
+from api.movies.schemas import MovieListItem
+from api.pagination import Page, PageDep
+from api.trending import queries
+from api.types import utcnow
+
+router = APIRouter(tags=["movies"])
+
+Window = Literal["day", "week"]
+
+
+@router.get("/movies/trending")
+async def list_trending(
+    session: SessionDep,
+    settings: SettingsDep,
+    params: PageDep,
+    window: Annotated[Window, Query(description="the activity window")] = "week",
+) -> Page[MovieListItem]:
+    total, movies = await queries.page_trending(session, window, utcnow(), params)
+    items = [list_item(m, settings.IMAGE_BASE_URL) for m in movies]
+    return Page[MovieListItem].build(params, total, items)

@@ -1,0 +1,71 @@
+"""/movies/filter (Meilisearch) answers exactly what /movies (the database) answers."""
+
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+
+FILTERS: list[dict[str, str]] = [
+    {},
+    {"genre": "Action"},
+    {"genre": "action,comedy"},
+    {"genre": "Horror|Western"},
+    {"genre": "28"},
+    {"language": "fr|es"},
+    {"year": "1999"},
+    {"release_date.gte": "1960-01-01", "release_date.lte": "1969-12-31"},
+    {"release_date.lte": "1950-01-01"},
+    {"vote_average.gte": "8"},
+    {"vote_count.gte": "5000"},
+    {"cast": "31"},
+    {"cast": "31|3223"},
+    {"genre": "Drama", "language": "en", "vote_average.gte": "7.5", "vote_count.gte": "1000"},
+]
+SORTS = [
+    "popularity.desc", "popularity.asc", "vote_average.desc", "rating.asc", "release_date.desc",
+    "release_date.asc", "title.asc", "title.desc", "vote_count.desc", "vote_count.asc",
+]  # fmt: skip
+
+
+async def ids_and_total(client: AsyncClient, path: str, params: dict[str, Any]) -> tuple[list[int], int]:
+    response = await client.get(path, params=params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return [r["id"] for r in body["results"]], body["total_results"]
+
+
+class TestFilterParity:
+    @pytest.mark.parametrize("filters", FILTERS, ids=lambda f: "&".join(f"{k}={v}" for k, v in f.items()) or "none")
+    async def test_filters_match_the_database(self, tmdb_client: AsyncClient, filters: dict[str, str]) -> None:
+        params = {**filters, "per_page": 100, "sort_by": "popularity.desc"}
+        db_ids, db_total = await ids_and_total(tmdb_client, "/movies/", params)
+        search_ids, search_total = await ids_and_total(tmdb_client, "/movies/filter/", params)
+        assert search_total == db_total
+        assert search_ids == db_ids
+
+    @pytest.mark.parametrize("sort_by", SORTS)
+    async def test_sorts_match_the_database_across_pages(self, tmdb_client: AsyncClient, sort_by: str) -> None:
+        for page in (1, 2, 7):
+            params = {"sort_by": sort_by, "per_page": 50, "page": page}
+            db_ids, _ = await ids_and_total(tmdb_client, "/movies/", params)
+            search_ids, _ = await ids_and_total(tmdb_client, "/movies/filter/", params)
+            assert search_ids == db_ids, f"page {page}"
+
+
+class TestFacets:
+    async def test_genre_facet_counts_match_the_database(self, tmdb_client: AsyncClient) -> None:
+        response = await tmdb_client.get("/movies/filter/", params={"language": "en", "per_page": 1})
+        facets = response.json()["facets"]
+        for genre in ("Drama", "Action", "Animation"):
+            _, expected = await ids_and_total(tmdb_client, "/movies/", {"language": "en", "genre": genre})
+            assert facets["genres"].get(genre, 0) == expected
+
+    async def test_decade_and_language_facets_match_the_database(self, tmdb_client: AsyncClient) -> None:
+        response = await tmdb_client.get("/movies/filter/", params={"genre": "Comedy", "per_page": 1})
+        facets = response.json()["facets"]
+        _, nineties = await ids_and_total(
+            tmdb_client, "/movies/", {"genre": "Comedy", "release_date.gte": "1990-01-01", "release_date.lte": "1999-12-31"}
+        )
+        _, english = await ids_and_total(tmdb_client, "/movies/", {"genre": "Comedy", "language": "en"})
+        assert facets["decade"].get("1990s", 0) == nineties
+        assert facets["language"].get("en", 0) == english
