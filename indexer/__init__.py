@@ -7,6 +7,7 @@ from indexer.query import MovieFilters, SortField, SortSpec, build_filter, build
 from indexer.rebuild import drop_stale_builds, rebuild
 from indexer.search import SearchPage, search_movies
 from indexer.settings import SETTINGS, ensure_settings
+from indexer.sorting import title_sort_key
 from indexer.sync import apply, delete, upsert
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "make_client",
     "rebuild",
     "search_movies",
+    "title_sort_key",
     "to_document",
     "upsert",
 ]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from indexer.sorting import title_sort_key
+
 
 @dataclass(frozen=True)
 class MovieSource:
@@ -50,6 +52,7 @@ def to_document(src: MovieSource) -> dict[str, Any]:
     return {
         "id": src.id,
         "title": src.title,
+        "sort_title": title_sort_key(src.title),
         "original_title": src.original_title,
         "overview": src.overview,
         "tagline": src.tagline,

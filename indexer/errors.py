@@ -31,7 +31,8 @@ def translate(err: Exception) -> SearchUnavailable | SearchFailed:
     """Map an SDK or transport exception onto SearchUnavailable or SearchFailed."""
     if isinstance(err, MeilisearchApiError):
         cls = SearchUnavailable if err.status_code >= 500 else SearchFailed
-        return cls(f"meilisearch answered {err.status_code}: {err.code} {err.message}".strip())
+        message = err.message.removeprefix("Error message: ")
+        return cls(f"meilisearch answered {err.status_code}: {err.code} {message}".strip())
     if isinstance(err, httpx2.HTTPStatusError):
         status = err.response.status_code
         cls = SearchUnavailable if status >= 500 else SearchFailed

@@ -12,6 +12,8 @@ from indexer.documents import date_to_timestamp
 
 SortField = Literal["popularity", "vote_average", "release_date", "title", "vote_count"]
 SORT_FIELDS: frozenset[str] = frozenset(get_args(SortField))
+# A title sort orders by the folded title, exactly as the database does.
+SORT_ATTRIBUTE: dict[str, str] = {"title": "sort_title"}
 LANGUAGE = re.compile(r"[a-z]{2}")
 # Matches no document: every document has its primary key.
 MATCH_NOTHING = "id NOT EXISTS"
@@ -60,12 +62,15 @@ def build_filter(f: MovieFilters) -> list[str]:
 
 
 def build_sort(s: SortSpec | None) -> list[str]:
-    """Meilisearch sort expressions; none means relevance (ranking rules end with id:asc)."""
+    """Meilisearch sort expressions; none means relevance (ranking rules end with id:asc).
+
+    Ties break by id in the sort's own direction, as the database does: one index serves both."""
     if s is None:
         return []
     if s.field not in SORT_FIELDS or not isinstance(s.descending, bool):
         raise ValueError(f"unknown sort {s!r}")
-    return [f"{s.field}:{'desc' if s.descending else 'asc'}", "id:asc"]
+    direction = "desc" if s.descending else "asc"
+    return [f"{SORT_ATTRIBUTE.get(s.field, s.field)}:{direction}", f"id:{direction}"]
 
 
 def _all_of(attribute: str, ids: list[int]) -> list[str]:

@@ -39,12 +39,14 @@ SETTINGS: dict[str, Any] = {
         "director_ids",
         "id",
     ],
+    # A title sort uses sort_title, folded exactly like the database's column.
     "sortableAttributes": [
         "popularity",
         "vote_average",
         "vote_count",
         "release_date",
         "title",
+        "sort_title",
         "id",
     ],
     # id:asc last makes relevance order total, so pages never overlap or skip.

@@ -23,12 +23,24 @@ from worker.cli import alembic_config
 
 pytest_plugins = ["tests.meili_fixtures"]
 
+# A database of its own per run, so two runs on one server (a developer's and CI's) never collide.
+RUN_ID = uuid.uuid4().hex[:8]
 TEST_DATABASE_URL = os.environ.get(
-    "TEST_DATABASE_URL", "mysql+asyncmy://root:@127.0.0.1:3306/marquee_test"
+    "TEST_DATABASE_URL", f"mysql+asyncmy://root:@127.0.0.1:3306/marquee_test_{RUN_ID}"
 )
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PASSWORD_HASH = hash_password("password123")
+
+
+async def drop_database(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return
+    server = make_engine(parsed.set(database="").render_as_string(hide_password=False))
+    async with server.begin() as conn:
+        await conn.execute(text(f"DROP DATABASE IF EXISTS `{parsed.database}`"))
+    await server.dispose()
 
 
 async def recreate_database(url: str) -> None:
@@ -73,6 +85,7 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     engine = make_engine(settings.DATABASE_URL)
     yield engine
     await engine.dispose()
+    await drop_database(settings.DATABASE_URL)
 
 
 @pytest.fixture(scope="session")

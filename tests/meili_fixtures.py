@@ -86,9 +86,9 @@ async def meili_index(meili_client: AsyncClient) -> AsyncIterator[tuple[AsyncCli
 
 
 async def drop_indexes(client: AsyncClient, uid: str) -> None:
-    """Delete uid and every index whose name starts with it (rebuild leftovers)."""
+    """Delete uid and every index whose name starts with it (rebuild leftovers and the like)."""
     indexes = await client.get_raw_indexes(limit=1000) or []
     for info in indexes:
-        if info.uid == uid or info.uid.startswith(f"{uid}__"):
+        if info.uid.startswith(uid):
             task = await client.index(info.uid).delete()
             await client.wait_for_task(task.task_uid, timeout_in_ms=30_000)

@@ -15,7 +15,7 @@ from api.imports.tmdb import import_tmdb
 from api.main import create_app
 from api.settings import Settings
 from indexer import ensure_settings, make_client
-from tests.conftest import migrate, recreate_database
+from tests.conftest import drop_database, migrate, recreate_database
 from tests.meili_fixtures import MeiliServer, drop_indexes
 from worker.resources import Resources, connect_redis
 
@@ -71,7 +71,7 @@ async def tmdb_settings(settings: Settings, meili_server: MeiliServer) -> AsyncI
     from worker.resources import open_resources
     from worker.sync import rebuild_index
 
-    url = settings.DATABASE_URL.rsplit("/", 1)[0] + "/marquee_test_tmdb"
+    url = f"{settings.DATABASE_URL}_tmdb"
     tmdb = settings.model_copy(update={"DATABASE_URL": url, "MEILI_INDEX": f"tmdb_{uuid.uuid4().hex[:8]}"})
     await recreate_database(url)
     await migrate(url)
@@ -85,6 +85,7 @@ async def tmdb_settings(settings: Settings, meili_server: MeiliServer) -> AsyncI
     assert res.redis is not None
     await res.redis.aclose()
     await res.close()
+    await drop_database(url)
 
 
 @pytest.fixture(scope="session")
