@@ -49,13 +49,14 @@ SETTINGS: dict[str, Any] = {
         "sort_title",
         "id",
     ],
-    # id:asc last makes relevance order total, so pages never overlap or skip.
+    # An explicit sort_by orders the whole match (sort first; without sort_by it is a no-op),
+    # else relevance, then popularity; id:asc last makes the order total across pages.
     "rankingRules": [
+        "sort",
         "words",
         "typo",
         "proximity",
         "attribute",
-        "sort",
         "exactness",
         "popularity:desc",
         "id:asc",
