@@ -68,6 +68,23 @@ def import_tmdb_command(
     )
     for problem in report.problems:
         console.print(f"  [yellow]skipped[/] {problem}")
+    if report.imported:
+        queued = asyncio.run(_wake_worker())
+        note = "the worker is indexing them" if queued else "the worker indexes them when it runs"
+        console.print(f"search: {note} (outbox)")
+
+
+async def _wake_worker() -> bool:
+    from worker.resources import connect_redis
+
+    try:
+        redis = await connect_redis(get_settings(), retries=0)
+    except Exception:  # noqa: BLE001 - no Redis: the worker's cron drains the outbox later
+        return False
+    try:
+        return await redis.enqueue_job("drain_outbox", _job_id=f"drain_outbox:{uuid.uuid4().hex}") is not None
+    finally:
+        await redis.aclose()
 
 
 async def _import(movies: Path, credits: Path | None, posters: Path | None) -> ImportReport:

@@ -7,6 +7,7 @@ from typing import Any
 from arq import Retry, cron
 
 from api.search import queries
+from api.trending.service import recompute_trending
 from api.types import utcnow
 from indexer import SearchFailed, SearchUnavailable
 from worker import sync
@@ -56,6 +57,14 @@ async def purge_outbox(ctx: dict[str, Any]) -> int:
     return removed
 
 
+async def recompute_trending_cron(ctx: dict[str, Any]) -> int:
+    res: Resources = ctx["res"]
+    async with res.sessionmaker() as session:
+        written = await recompute_trending(session, utcnow())
+        await session.commit()
+    return written
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     # ctx["settings"] lets a test (or an embedding program) run the worker on its own settings.
     res = await open_resources(ctx.get("settings"), redis=ctx["redis"])
@@ -76,8 +85,10 @@ class WorkerSettings:
     cron_jobs = [
         cron(drain_outbox_cron, second=set(range(0, 60, 5)), run_at_startup=True, timeout=600),
         cron(purge_outbox, hour={4}, minute={0}, second={0}),
+        cron(recompute_trending_cron, second={30}, run_at_startup=True, timeout=120),
     ]
     on_startup = startup
     on_shutdown = shutdown
     max_tries = MAX_TRIES
+    poll_delay = 0.1  # seconds between queue polls: part of write-to-searchable latency
     job_timeout = 3600

@@ -43,5 +43,7 @@ async def open_resources(settings: Settings | None = None, redis: ArqRedis | Non
     return Resources(settings, engine, make_sessionmaker(engine), meili, redis)
 
 
-async def connect_redis(settings: Settings) -> ArqRedis:
-    return await create_pool(redis_settings(settings))
+async def connect_redis(settings: Settings, retries: int = 5) -> ArqRedis:
+    redis = redis_settings(settings)
+    redis.conn_retries = retries
+    return await create_pool(redis)
