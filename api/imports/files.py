@@ -24,9 +24,18 @@ class CsvSource:
         self._raw.seek(0)
         binary: IO[bytes] = gzip.GzipFile(fileobj=self._raw) if is_gzip else self._raw  # type: ignore[assignment]
         self._text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+        self._row_start = self._row_end = 1  # physical lines; the header is line 1
 
     def rows(self) -> Iterator[Row]:
-        yield from csv.DictReader(self._text)
+        reader = csv.DictReader(self._text)
+        for row in reader:
+            # quoted fields may span lines (TMDB overviews do): count lines, not rows
+            self._row_start, self._row_end = self._row_end + 1, reader.line_num
+            yield row
+
+    def line_of_last_row(self) -> int:
+        """The line on which the row last yielded by `rows()` starts."""
+        return self._row_start
 
     def bytes_read(self) -> int:
         return self._raw.tell()

@@ -1,6 +1,7 @@
 """Importing the TMDB 5000 files (movies, credits, posters): streamed, batched, idempotent."""
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from api.types import utcnow
 from indexer.sorting import title_sort_key
 
 BATCH_SIZE = 500
+MAX_ID = 2**31 - 1
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _IMAGE = re.compile(r"^/[A-Za-z0-9._-]{1,250}$")
 
@@ -68,10 +70,23 @@ def _date(text: str) -> date | None:
 
 
 def _number(text: str, kind: type, default: Any) -> Any:
+    if text in ("", None):
+        return default
     try:
-        return kind(float(text)) if text not in ("", None) else default
+        value = float(text)
     except ValueError as exc:
         raise InvalidRow(f"{text!r} is not a number") from exc
+    if not math.isfinite(value):  # "nan"/"inf" parse as floats but no column can hold them
+        raise InvalidRow(f"{text!r} is not a finite number")
+    return kind(value)
+
+
+def _db_id(value: Any, what: str) -> int:
+    """A positive id that fits the INT columns (TMDB ids do; anything else would fail the batch)."""
+    number = _number(str(value), int, None)
+    if number is None or not 1 <= number <= MAX_ID:
+        raise InvalidRow(f"{what} {value!r} is not an id between 1 and {MAX_ID}")
+    return int(number)
 
 
 def _clip(text: str | None, limit: int) -> str | None:
@@ -79,10 +94,12 @@ def _clip(text: str | None, limit: int) -> str | None:
 
 
 def parse_movie(row: Row, credits: Row | None, poster: Row | None) -> ParsedMovie:
-    movie_id = _number(row.get("id", ""), int, None)
+    if not (row.get("id") or "").strip():
+        raise InvalidRow("missing id")
+    movie_id = _db_id(row["id"].strip(), "id")
     title = (row.get("title") or "").strip()
-    if not movie_id or movie_id < 1 or not title:
-        raise InvalidRow("missing id or title")
+    if not title:
+        raise InvalidRow("missing title")
     language = (row.get("original_language") or "").strip().lower()
     votes = _number(row.get("vote_average", ""), float, 0.0)
     count = _number(row.get("vote_count", ""), int, 0)
@@ -103,7 +120,7 @@ def parse_movie(row: Row, credits: Row | None, poster: Row | None) -> ParsedMovi
         "base_vote_average": min(max(votes, 0.0), 10.0),
         "base_vote_count": max(count, 0),
     }
-    genres = [(int(g["id"]), str(g["name"])[:64]) for g in _json_list(row.get("genres", ""), "genres") if "id" in g]
+    genres = [(_db_id(g["id"], "genre id"), str(g["name"])[:64]) for g in _json_list(row.get("genres", ""), "genres") if "id" in g]
     cast, directors = _credits(credits)
     return ParsedMovie(movie, genres, cast, directors)
 
@@ -113,7 +130,7 @@ def _credits(credits: Row | None) -> tuple[list[dict[str, Any]], list[tuple[int,
         return [], []
     cast = [
         {
-            "person_id": int(c["id"]),
+            "person_id": _db_id(c["id"], "cast person id"),
             "name": str(c.get("name") or "")[:200],
             "character": _clip(str(c.get("character") or ""), 500),
             "order": int(c.get("order") or 0),
@@ -122,8 +139,8 @@ def _credits(credits: Row | None) -> tuple[list[dict[str, Any]], list[tuple[int,
         if c.get("id") and c.get("name")
     ]
     crew = _json_list(credits.get("crew", ""), "crew")
-    directors = list(dict.fromkeys((int(c["id"]), str(c["name"])[:200]) for c in crew if c.get("job") == "Director"))
-    return cast, directors
+    directors = [(_db_id(c["id"], "director id"), str(c["name"])[:200]) for c in crew if c.get("job") == "Director"]
+    return cast, list(dict.fromkeys(directors))
 
 
 def read_movies(
@@ -131,14 +148,22 @@ def read_movies(
 ) -> Iterator[ParsedMovie]:
     credit_rows = KeyedReader(credits.rows(), lambda r: r.get("movie_id", "")) if credits else None
     poster_rows = KeyedReader(posters.rows(), lambda r: r.get("movie_id", "")) if posters else None
-    for line, row in enumerate(movies.rows(), start=2):
+    first_line: dict[int, int] = {}  # a repeated id would fail the whole batch on the primary key
+    for row in movies.rows():
+        line = movies.line_of_last_row()
         movie_id = row.get("id", "")
         credit = credit_rows.pop(movie_id) if credit_rows else None
         poster = poster_rows.pop(movie_id) if poster_rows else None
         try:
-            yield parse_movie(row, credit, poster)
-        except (InvalidRow, KeyError, TypeError, ValueError) as exc:
+            parsed = parse_movie(row, credit, poster)
+        except (InvalidRow, KeyError, TypeError, ValueError, OverflowError) as exc:
             report.invalid(f"line {line} (id {movie_id!r})", str(exc))
+            continue
+        seen = first_line.setdefault(parsed.movie["id"], line)
+        if seen != line:
+            report.invalid(f"line {line} (id {movie_id!r})", f"repeats the id of line {seen}")
+            continue
+        yield parsed
 
 
 def _batches(items: Iterator[ParsedMovie], size: int) -> Iterator[list[ParsedMovie]]:

@@ -13,6 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 # Microsecond timestamps on MySQL: newest-first lists need them to order stably.
+API_IDS_START = 100_000_000
 TIMESTAMP6 = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 revision: str = '0001'
 down_revision: str | None = None
@@ -127,26 +128,20 @@ def upgrade() -> None:
     mysql_collate='utf8mb4_unicode_ci'
     )
     op.create_index('ix_movie_genre_genre', 'movie_genre', ['genre_id', 'movie_id'], unique=False)
+    if op.get_bind().dialect.name in ("mysql", "mariadb"):
+        # Rows created through the API take ids far above TMDB's, so a later import of TMDB
+        # data never meets an id that already means something else.
+        for table in ("movie", "person", "genre"):
+            op.execute(f"ALTER TABLE {table} AUTO_INCREMENT = {API_IDS_START}")
 
 
 def downgrade() -> None:
-    op.drop_index('ix_movie_genre_genre', table_name='movie_genre')
+    # Dropping a table drops its indexes; dropping them first fails where a foreign key needs one.
     op.drop_table('movie_genre')
-    op.drop_index('ix_movie_director_person', table_name='movie_director')
     op.drop_table('movie_director')
-    op.drop_index('ix_cast_credit_person', table_name='cast_credit')
-    op.drop_index('ix_cast_credit_movie_order', table_name='cast_credit')
     op.drop_table('cast_credit')
     op.drop_table('user')
-    op.drop_index('ix_search_outbox_pending', table_name='search_outbox')
     op.drop_table('search_outbox')
-    op.drop_index('ix_person_name', table_name='person')
     op.drop_table('person')
-    op.drop_index('ix_movie_vote_count', table_name='movie')
-    op.drop_index('ix_movie_vote_average', table_name='movie')
-    op.drop_index('ix_movie_sort_title', table_name='movie')
-    op.drop_index('ix_movie_release_date', table_name='movie')
-    op.drop_index('ix_movie_popularity', table_name='movie')
-    op.drop_index('ix_movie_language_popularity', table_name='movie')
     op.drop_table('movie')
     op.drop_table('genre')
