@@ -13,9 +13,12 @@ from api import jobs
 from api.db import make_engine, make_sessionmaker
 from api.errors import install_error_handlers
 from api.health import router as health_router
+from api.lists.router import router as lists_router
 from api.movies.router import router as movies_router
+from api.reviews.router import router as reviews_router
 from api.search.router import router as search_router
 from api.settings import Settings, get_settings
+from api.trending.router import router as trending_router
 from api.users import service as users_service
 from api.users.router import router as users_router
 from indexer import SearchFailed, SearchUnavailable, default_search_key, make_client
@@ -108,6 +111,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(users_router)
     app.include_router(search_router)
+    app.include_router(reviews_router)
+    app.include_router(lists_router)
+    app.include_router(trending_router)
     app.include_router(movies_router)
     app.add_middleware(StripTrailingSlash)
     return app

@@ -15,6 +15,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
+from sqlmodel import col
 
 from api.movies.models import Movie
 from api.movies.queries import with_genres
@@ -44,15 +45,20 @@ def _decay(length: timedelta, now: datetime, at: Any) -> ColumnElement[float]:
     return case(*whens, else_=0.0)
 
 
-def activity_scores(window: str, now: datetime) -> Select[tuple[int, float]]:
+def activity_scores(window: str, now: datetime) -> Select[int, float]:
     """(movie_id, score) for the activity in the window ending at `now`; one user counts at
     most once per movie and kind (at their latest time)."""
     length = WINDOWS[window]
-    act = MovieActivity
+    movie_id, user_id, kind = (
+        col(MovieActivity.movie_id),
+        col(MovieActivity.user_id),
+        col(MovieActivity.kind),
+    )
+    at = col(MovieActivity.created_at)
     latest = (
-        select(act.movie_id, act.kind, func.max(act.created_at).label("last_at"))
-        .where(act.created_at > now - length, act.created_at <= now)  # type: ignore[arg-type, operator]
-        .group_by(act.movie_id, act.user_id, act.kind)
+        select(movie_id, kind, func.max(at).label("last_at"))
+        .where(at > now - length, at <= now)
+        .group_by(movie_id, user_id, kind)
         .subquery("latest")
     )
     weight = case(WEIGHTS, value=latest.c.kind, else_=0.0)
@@ -60,12 +66,13 @@ def activity_scores(window: str, now: datetime) -> Select[tuple[int, float]]:
     return select(latest.c.movie_id, score).group_by(latest.c.movie_id)
 
 
-def stored_scores(window: str) -> Select[tuple[int, float]]:
-    return select(TrendingScore.movie_id, TrendingScore.score).where(TrendingScore.window == window)
+def stored_scores(window: str) -> Select[int, float]:
+    stmt = select(col(TrendingScore.movie_id), col(TrendingScore.score))
+    return stmt.where(col(TrendingScore.window) == window)
 
 
 async def has_stored_scores(session: AsyncSession, window: str) -> bool:
-    stmt = select(TrendingScore.movie_id).where(TrendingScore.window == window).limit(1)
+    stmt = select(col(TrendingScore.movie_id)).where(col(TrendingScore.window) == window).limit(1)
     return (await session.execute(stmt)).first() is not None
 
 
@@ -86,7 +93,9 @@ async def page_trending(
     return total, await movies_in_order(session, ids)
 
 
-async def _ranked_ids(session: AsyncSession, scores: Subquery, offset: int, limit: int) -> list[int]:
+async def _ranked_ids(
+    session: AsyncSession, scores: Subquery, offset: int, limit: int
+) -> list[int]:
     stmt = (
         select(scores.c.movie_id)
         .order_by(scores.c.score.desc(), scores.c.movie_id.asc())
@@ -96,21 +105,25 @@ async def _ranked_ids(session: AsyncSession, scores: Subquery, offset: int, limi
     return list((await session.execute(stmt)).scalars())
 
 
-async def _unranked_ids(session: AsyncSession, scores: Subquery, offset: int, limit: int) -> list[int]:
+async def _unranked_ids(
+    session: AsyncSession, scores: Subquery, offset: int, limit: int
+) -> list[int]:
     stmt = (
-        select(Movie.id)
-        .where(Movie.id.not_in(select(scores.c.movie_id)))  # type: ignore[union-attr]
-        .order_by(Movie.popularity.desc(), Movie.id.asc())  # type: ignore[attr-defined, union-attr]
+        select(col(Movie.id))
+        .where(col(Movie.id).not_in(select(scores.c.movie_id)))
+        .order_by(col(Movie.popularity).desc(), col(Movie.id).asc())
         .offset(offset)
         .limit(limit)
     )
-    return [movie_id for movie_id in (await session.execute(stmt)).scalars() if movie_id is not None]
+    return [
+        movie_id for movie_id in (await session.execute(stmt)).scalars() if movie_id is not None
+    ]
 
 
 async def movies_in_order(session: AsyncSession, movie_ids: Sequence[int]) -> list[Movie]:
     """The movies with their genres, in the order of `movie_ids` (missing ones skipped)."""
     if not movie_ids:
         return []
-    stmt = select(Movie).where(Movie.id.in_(movie_ids)).options(with_genres())  # type: ignore[union-attr]
+    stmt = select(Movie).where(col(Movie.id).in_(movie_ids)).options(with_genres())
     by_id = {m.id: m for m in (await session.execute(stmt)).scalars()}
     return [by_id[i] for i in movie_ids if i in by_id]

@@ -1,6 +1,6 @@
 """Trending endpoint: movies ranked by users' recent activity."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -10,11 +10,10 @@ from api.movies.present import list_item
 from api.movies.schemas import MovieListItem
 from api.pagination import Page, PageDep
 from api.trending import queries
+from api.trending.schemas import Window
 from api.types import utcnow
 
 router = APIRouter(tags=["movies"])
-
-Window = Literal["day", "week"]
 
 
 @router.get("/movies/trending")

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from api.trending.models import ActivityKind, MovieActivity, TrendingScore
 from api.trending.queries import WINDOWS, activity_scores
@@ -28,7 +29,7 @@ async def recompute_trending(session: AsyncSession, now: datetime) -> int:
         # Read first, then write: an INSERT ... SELECT would lock the activity rows it reads
         # (and the gap after them), stalling every rating and list add while it runs.
         rows = (await session.execute(activity_scores(window, now))).all()
-        await session.execute(delete(TrendingScore).where(TrendingScore.window == window))  # type: ignore[arg-type]
+        await session.execute(delete(TrendingScore).where(col(TrendingScore.window) == window))
         if rows:
             scores = [
                 {"window": window, "movie_id": movie_id, "score": score, "computed_at": now}
@@ -36,6 +37,6 @@ async def recompute_trending(session: AsyncSession, now: datetime) -> int:
             ]
             await session.execute(insert(TrendingScore), scores)
         written += len(rows)
-    old = MovieActivity.created_at < now - KEEP_ACTIVITY  # type: ignore[operator]
+    old = col(MovieActivity.created_at) < now - KEEP_ACTIVITY
     await session.execute(delete(MovieActivity).where(old))
     return written
