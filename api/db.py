@@ -42,12 +42,15 @@ def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
 async def run_after_commit(session: AsyncSession) -> None:
     hooks: list[AfterCommit] = session.info.pop("after_commit", [])
     session.info.pop("pending_jobs", None)
+    session.info.pop("pending_scopes", None)
     for hook in hooks:
         await hook()
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with request.app.state.sessionmaker() as session:
+        # What after-commit hooks need: the job queue and the cache to invalidate.
+        session.info.update(queue=request.app.state.redis, cache=request.app.state.cache)
         yield session
         await session.commit()
         await run_after_commit(session)

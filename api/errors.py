@@ -61,10 +61,15 @@ class Forbidden(AppError):
 
 
 class Invalid(AppError):
-    """Input that parsed but makes no sense (an unknown person id, say): 422."""
+    """Input that parsed but makes no sense (an unknown person id, say): 422, with the
+    field-level `errors` list every 422 carries (`loc` says where, as the framework's do)."""
 
     status_code = 422
     code = "validation_error"
+
+    def __init__(self, detail: str, code: str | None = None, loc: tuple[str | int, ...] = ()):
+        super().__init__(detail, code)
+        self.loc = loc
 
 
 class ServiceUnavailable(AppError):
@@ -78,7 +83,10 @@ def error_body(detail: str, code: str, **extra: Any) -> dict[str, Any]:
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    body = error_body(exc.detail, exc.code)
+    extra: dict[str, Any] = {}
+    if isinstance(exc, Invalid):
+        extra["errors"] = [{"type": exc.code, "loc": list(exc.loc), "msg": exc.detail}]
+    body = error_body(exc.detail, exc.code, **extra)
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 

@@ -23,10 +23,7 @@ async def _database(request: Request) -> None:
 
 
 async def _redis(request: Request) -> None:
-    redis = request.app.state.redis
-    if redis is None:
-        raise ConnectionError("not connected")
-    await redis.ping()
+    await request.app.state.redis.ping()
 
 
 async def _meilisearch(request: Request) -> None:

@@ -4,12 +4,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from arq import create_pool
-from arq.connections import RedisSettings
+from arq import ArqRedis
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import jobs
+from api.cache import Cache
 from api.db import make_engine, make_sessionmaker
 from api.errors import install_error_handlers
 from api.health import router as health_router
@@ -24,6 +23,9 @@ from api.users.router import router as users_router
 from indexer import SearchFailed, SearchUnavailable, default_search_key, make_client
 
 log = logging.getLogger(__name__)
+
+# Redis is a cache and a queue here: better to go on without it than to wait for it.
+REDIS_TIMEOUT_SECONDS = 0.5
 
 
 class StripTrailingSlash:
@@ -43,14 +45,15 @@ class StripTrailingSlash:
         await self.app(scope, receive, send)
 
 
-async def _connect_redis(settings: Settings) -> object | None:
-    try:
-        redis_settings = RedisSettings.from_dsn(settings.REDIS_URL)
-        redis_settings.conn_retries = 0
-        return await create_pool(redis_settings)
-    except Exception as exc:  # noqa: BLE001 - the API serves without Redis
-        log.warning("Redis unreachable at start-up (%s); serving without queue and cache", exc)
-        return None
+def _redis(settings: Settings) -> ArqRedis:
+    """The queue and cache connection. It connects on first use and reconnects by itself, so
+    the API starts and serves (uncached, with the outbox cron catching up) while Redis is down."""
+    return ArqRedis.from_url(
+        settings.REDIS_URL,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        health_check_interval=30,
+    )
 
 
 async def _search_key(settings: Settings) -> str:
@@ -81,8 +84,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.engine = make_engine(settings.DATABASE_URL)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
-    app.state.redis = await _connect_redis(settings)
-    jobs.set_queue(app.state.redis)  # type: ignore[arg-type]
+    app.state.redis = _redis(settings)
+    app.state.cache = Cache(app.state.redis, settings.CACHE_TTL_SECONDS)
     app.state.meili = make_client(
         settings.MEILI_URL, await _search_key(settings), settings.MEILI_TIMEOUT_SECONDS
     )
@@ -90,9 +93,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        jobs.set_queue(None)
-        if app.state.redis is not None:
-            await app.state.redis.aclose()
+        await app.state.redis.aclose()
         await app.state.meili.aclose()
         await app.state.engine.dispose()
 

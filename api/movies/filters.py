@@ -56,41 +56,55 @@ def _raw_filters(
 def split_terms(value: str, name: str) -> tuple[list[str], bool]:
     """'a,b' -> all of them; 'a|b' -> any of them. Returns the terms and whether all must match."""
     if "," in value and "|" in value:
-        raise Invalid(f"{name}: use either ',' (all of) or '|' (any of), not both")
+        raise Invalid(
+            f"{name}: use either ',' (all of) or '|' (any of), not both", loc=("query", name)
+        )
     match_all = "|" not in value
     terms = [term.strip() for term in re.split(r"[,|]", value) if term.strip()]
     if not terms:
-        raise Invalid(f"{name}: give at least one value")
+        raise Invalid(f"{name}: give at least one value", loc=("query", name))
     if len(terms) > _MAX_TERMS:
-        raise Invalid(f"{name}: at most {_MAX_TERMS} values")
+        raise Invalid(f"{name}: at most {_MAX_TERMS} values", loc=("query", name))
     return terms, match_all
 
 
+def _is_id(term: str) -> bool:
+    # ASCII only: str.isdigit() also accepts '²' and other digits int() refuses.
+    return term.isascii() and term.isdigit() and 0 < int(term) < 2**31
+
+
 def _ids(terms: list[str], name: str) -> list[int]:
-    if not all(term.isdigit() and 0 < int(term) < 2**31 for term in terms):
-        raise Invalid(f"{name}: expected positive integer ids")
+    if not all(_is_id(term) for term in terms):
+        raise Invalid(f"{name}: expected positive integer ids", loc=("query", name))
     return [int(term) for term in terms]
 
 
-async def _genre_ids(session: AsyncSession, terms: list[str]) -> list[int] | None:
-    """Ids for the named or numbered genres; None when one of them does not exist."""
-    names = [term for term in terms if not term.isdigit()]
+async def _genre_ids(session: AsyncSession, terms: list[str], match_all: bool) -> list[int] | None:
+    """Ids for the named or numbered genres; None when nothing can match (an unknown genre
+    among "all of", or only unknown ones among "any of")."""
+    names = [term for term in terms if not _is_id(term)]
     known = await resolve_genres(session, names)
     ids: list[int] = []
     for term in terms:
-        gid = int(term) if term.isdigit() else known.get(term.lower())
-        if gid is None:
+        gid = int(term) if _is_id(term) else known.get(term.lower())
+        if gid is None and match_all:
             return None
-        ids.append(gid)
-    return ids
+        if gid is not None:
+            ids.append(gid)
+    return ids or None
 
 
 def _languages(value: str) -> list[str]:
     terms, match_all = split_terms(value.lower(), "language")
     if match_all and len(terms) > 1:
-        raise Invalid("language: a movie has one original language; use '|' for any of several")
+        raise Invalid(
+            "language: a movie has one original language; use '|' for any of several",
+            loc=("query", "language"),
+        )
     if not all(_LANGUAGE.match(term) for term in terms):
-        raise Invalid("language: expected ISO 639-1 codes such as 'en' or 'fr'")
+        raise Invalid(
+            "language: expected ISO 639-1 codes such as 'en' or 'fr'", loc=("query", "language")
+        )
     return terms
 
 
@@ -110,7 +124,7 @@ async def to_movie_filters(session: AsyncSession, raw: RawFilters) -> MovieFilte
         f.cast_all, f.cast_any = (ids, []) if match_all else ([], ids)
     if raw.genre:
         terms, match_all = split_terms(raw.genre, "genre")
-        genre_ids = await _genre_ids(session, terms)
+        genre_ids = await _genre_ids(session, terms, match_all)
         if genre_ids is None:
             f.impossible = True  # an unknown genre matches nothing: an empty page, not an error
         else:

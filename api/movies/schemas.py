@@ -6,7 +6,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Language = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2}$")]
+# pydantic checks the pattern before lower-casing: accept either case, store lower case.
+Language = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z]{2}$")
+]
 ImagePath = Annotated[str, StringConstraints(max_length=255, pattern=r"^/[A-Za-z0-9._-]+$")]
 GenreName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

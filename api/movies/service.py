@@ -60,6 +60,9 @@ async def _existing(session: AsyncSession, movie_id: int) -> Movie:
 
 
 async def _reloaded(session: AsyncSession, movie_id: int) -> Movie:
+    # Flush first: the session does not autoflush, and expiring discards unflushed changes
+    # (the new genre links and the last credits added).
+    await session.flush()
     session.expire_all()
     movie = await queries.get_movie(session, movie_id)
     assert movie is not None
@@ -90,10 +93,12 @@ async def _genres(session: AsyncSession, refs: Sequence[str | int]) -> list[Genr
 
 
 async def _genre(session: AsyncSession, ref: str | int) -> Genre:
+    if isinstance(ref, str) and ref.isascii() and ref.isdigit():
+        ref = int(ref)  # "28" is an id, as in the list filters, not a new genre named "28"
     if isinstance(ref, int):
         genre = await session.get(Genre, ref)
         if genre is None:
-            raise Invalid(f"Unknown genre id {ref}", "unknown_genre")
+            raise Invalid(f"Unknown genre id {ref}", "unknown_genre", loc=("body", "genres"))
         return genre
     stmt = select(Genre).where(func.lower(Genre.name) == ref.lower())
     genre = (await session.execute(stmt)).scalars().first()
@@ -104,11 +109,12 @@ async def _genre(session: AsyncSession, ref: str | int) -> Genre:
     return genre
 
 
-async def resolve_person(session: AsyncSession, ref: PersonRef) -> Person:
+async def resolve_person(session: AsyncSession, ref: PersonRef, field: str = "cast") -> Person:
     if ref.person_id is not None:
         person = await session.get(Person, ref.person_id)
         if person is None:
-            raise Invalid(f"Unknown person_id {ref.person_id}", "unknown_person")
+            detail = f"Unknown person_id {ref.person_id}"
+            raise Invalid(detail, "unknown_person", loc=("body", field))
         return person
     assert ref.name is not None
     stmt = select(Person).where(Person.name == ref.name).order_by(Person.id).limit(1)  # type: ignore[arg-type]
@@ -133,7 +139,7 @@ async def _replace_directors(session: AsyncSession, movie_id: int, refs: list[Pe
     await session.execute(delete(MovieDirector).where(MovieDirector.movie_id == movie_id))  # type: ignore[arg-type]
     seen: set[int] = set()
     for position, ref in enumerate(refs):
-        person = await resolve_person(session, ref)
+        person = await resolve_person(session, ref, "directors")
         assert person.id is not None
         if person.id not in seen:
             seen.add(person.id)

@@ -3,6 +3,7 @@
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.cache import CATALOG, invalidate_after_commit, movie_scope
 from api.jobs import enqueue_after_commit
 from api.search.models import SearchOutbox
 from api.types import utcnow
@@ -16,3 +17,4 @@ async def record_changes(session: AsyncSession, movie_ids: list[int]) -> None:
     rows = [{"movie_id": movie_id, "created_at": now} for movie_id in movie_ids]
     await session.execute(insert(SearchOutbox), rows)
     enqueue_after_commit(session, "drain_outbox")
+    invalidate_after_commit(session, [CATALOG, *(movie_scope(movie_id) for movie_id in movie_ids)])

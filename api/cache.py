@@ -1,0 +1,104 @@
+"""The Redis cache of public reads. Keys carry version numbers that every write bumps, so a
+read after a write never meets the old value; with Redis down, reads are served uncached."""
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+from pydantic import BaseModel
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.db import after_commit
+
+log = logging.getLogger(__name__)
+
+PREFIX = "mq:cache"
+# Scopes: what a cached answer depends on; a write bumps the scopes it changes.
+CATALOG = "catalog"  # any movie's fields or numbers: lists, genres, the database-served /movies
+SEARCH = "search"  # what the index holds: bumped by the worker once Meilisearch applied a change
+TRENDING = "trending"  # the trending scores: bumped by the cron that recomputes them
+
+
+def movie_scope(movie_id: int) -> str:
+    return f"movie:{movie_id}"
+
+
+class Cache:
+    def __init__(self, redis: Redis | None, ttl_seconds: int) -> None:
+        self.redis = redis
+        self.ttl = ttl_seconds
+
+    @property
+    def enabled(self) -> bool:
+        return self.redis is not None and self.ttl > 0
+
+    async def key(self, name: str, scopes: Iterable[str]) -> str | None:
+        """The key for `name` under the scopes' current versions; None when Redis is out."""
+        assert self.redis is not None
+        scopes = list(scopes)
+        try:
+            versions = await self.redis.mget([f"{PREFIX}:v:{s}" for s in scopes])
+        except (RedisError, OSError) as exc:
+            log.debug("cache unavailable: %s", exc)
+            return None
+        stamp = ".".join((v.decode() if isinstance(v, bytes) else str(v or 0)) for v in versions)
+        return f"{PREFIX}:{stamp}:{name}"
+
+    async def get_or_build(
+        self, name: str, scopes: Iterable[str], build: Callable[[], Awaitable[BaseModel]]
+    ) -> bytes:
+        """The JSON for `name`, from the cache or built (and stored) now."""
+        key = await self.key(name, scopes) if self.enabled else None
+        if key is not None:
+            cached = await self._get(key)
+            if cached is not None:
+                return cached
+        body = (await build()).model_dump_json().encode()
+        if key is not None:
+            await self._set(key, body)
+        return body
+
+    async def bump(self, scopes: Iterable[str]) -> None:
+        """Invalidate everything cached under these scopes (a new version: old keys go unread)."""
+        if self.redis is None:
+            return
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for scope in set(scopes):
+                    pipe.incr(f"{PREFIX}:v:{scope}")
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            log.warning("cache invalidation failed (%s); the worker bumps again when it indexes", exc)
+
+    async def _get(self, key: str) -> bytes | None:
+        assert self.redis is not None
+        try:
+            value = await self.redis.get(key)
+        except (RedisError, OSError):
+            return None
+        return value if isinstance(value, bytes) else None
+
+    async def _set(self, key: str, body: bytes) -> None:
+        assert self.redis is not None
+        try:
+            await self.redis.set(key, body, ex=self.ttl)
+        except (RedisError, OSError):
+            return
+
+
+def invalidate_after_commit(session: AsyncSession, scopes: Iterable[str]) -> None:
+    """Bump these scopes once the session commits, before the response goes out."""
+    cache: Cache | None = session.info.get("cache")
+    if cache is None:
+        return
+    pending: set[str] = session.info.setdefault("pending_scopes", set())
+    fresh = set(scopes) - pending
+    if not fresh:
+        return
+    pending.update(fresh)
+
+    async def _bump() -> None:
+        await cache.bump(fresh)
+
+    after_commit(session, _bump)

@@ -1,0 +1,577 @@
+"""Catalog reads: one movie, the filtered and sorted list, the curated lists and genres."""
+
+from datetime import date
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+
+from api.movies.models import Genre, Movie
+from api.settings import Settings
+from tests.api.conftest import Catalog, days, ids, unique
+
+LIST_ITEM_FIELDS = {
+    "id", "title", "original_title", "overview", "tagline", "release_date", "original_language",
+    "runtime", "status", "genres", "poster_path", "backdrop_path", "poster_url", "popularity",
+    "vote_average", "vote_count", "created_at", "updated_at",
+}  # fmt: skip
+
+
+async def get_list(client: AsyncClient, path: str = "/movies", **params: Any) -> dict[str, Any]:
+    response = await client.get(path, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def in_genre(client: AsyncClient, genre: Genre, **params: Any) -> list[int]:
+    """Ids of the movies of this (test-owned) genre, as /movies lists them."""
+    params.setdefault("per_page", 100)
+    return ids(await get_list(client, genre=str(genre.id), **params))
+
+
+def own(body: dict[str, Any], movies: list[Movie]) -> list[int]:
+    """The ids in a page that belong to these movies, in page order."""
+    wanted = {m.id for m in movies}
+    return [i for i in ids(body) if i in wanted]
+
+
+class TestGetMovie:
+    async def test_returns_the_movie_with_cast_in_billing_order(
+        self, client: AsyncClient, catalog: Catalog, settings: Settings
+    ) -> None:
+        genre = await catalog.genre()
+        first, second = await catalog.person(profile_path="/p.jpg"), await catalog.person()
+        movie = await catalog.movie(
+            "Read Me",
+            genres=[genre],
+            cast=[first, second],
+            release_date=date(1999, 3, 31),
+            original_language="en",
+            runtime=136,
+            poster_path="/read.jpg",
+            popularity=42.5,
+            vote_average=8.25,
+            vote_count=1234,
+        )
+        response = await client.get(f"/movies/{movie.id}")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["id"] == movie.id
+        assert body["title"] == body["original_title"] == "Read Me"
+        assert body["release_date"] == "1999-03-31"
+        assert body["runtime"] == 136
+        assert body["genres"] == [{"id": genre.id, "name": genre.name}]
+        assert [c["id"] for c in body["cast"]] == [first.id, second.id]
+        assert body["cast"][0]["profile_path"] == "/p.jpg"
+        assert [c["order"] for c in body["cast"]] == [0, 1]
+        assert body["directors"] == []
+        assert body["poster_url"] == settings.IMAGE_BASE_URL.rstrip("/") + "/read.jpg"
+        assert body["popularity"] == 42.5
+        assert body["vote_average"] == 8.25
+        assert body["vote_count"] == 1234
+        assert body["created_at"].endswith(("Z", "+00:00"))
+
+    async def test_unknown_movie_returns_404_envelope(self, client: AsyncClient) -> None:
+        response = await client.get("/movies/2000000000")
+        assert response.status_code == 404
+        body = response.json()
+        assert set(body) == {"detail", "code"}
+        assert body["code"] == "movie_not_found"
+
+    @pytest.mark.parametrize(
+        "path",
+        ["/movies/abc", "/movies/0", "/movies/-1", "/movies/99999999999999999999", "/movies/1.5"],
+    )
+    async def test_bad_ids_are_404_or_422_never_500(self, client: AsyncClient, path: str) -> None:
+        response = await client.get(path)
+        assert response.status_code in (404, 422), response.text
+        assert {"detail", "code"} <= set(response.json())
+
+
+class TestListFilters:
+    async def test_list_items_carry_genres_and_no_credits(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        genre = await catalog.genre()
+        movie = await catalog.movie(genres=[genre], cast=[await catalog.person()])
+        body = await get_list(client, genre=str(genre.id))
+        assert ids(body) == [movie.id]
+        item = body["results"][0]
+        assert set(item) >= LIST_ITEM_FIELDS
+        assert "directors" not in item
+        assert item["genres"] == [{"id": genre.id, "name": genre.name}]
+
+    async def test_default_order_is_popularity_desc(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        genre = await catalog.genre()
+        low = await catalog.movie(genres=[genre], popularity=1.0)
+        high = await catalog.movie(genres=[genre], popularity=300.0)
+        mid = await catalog.movie(genres=[genre], popularity=20.0)
+        assert await in_genre(client, genre) == [high.id, mid.id, low.id]
+
+    async def test_genre_by_name_is_case_insensitive(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        genre = await catalog.genre(unique("Western"))
+        movie = await catalog.movie(genres=[genre])
+        await catalog.movie()
+        for name in (genre.name, genre.name.upper(), genre.name.lower()):
+            assert ids(await get_list(client, genre=name)) == [movie.id]
+
+    async def test_genre_all_and_any(self, client: AsyncClient, catalog: Catalog) -> None:
+        a, b = await catalog.genre(), await catalog.genre()
+        only_a = await catalog.movie(genres=[a], popularity=3)
+        both = await catalog.movie(genres=[a, b], popularity=2)
+        only_b = await catalog.movie(genres=[b], popularity=1)
+        assert ids(await get_list(client, genre=f"{a.id},{b.id}")) == [both.id]
+        assert ids(await get_list(client, genre=f"{a.name},{b.name}")) == [both.id]
+        assert ids(await get_list(client, genre=f"{a.id}|{b.id}")) == [
+            only_a.id,
+            both.id,
+            only_b.id,
+        ]
+        assert ids(await get_list(client, genre=f"{a.name}|{b.id}")) == [
+            only_a.id,
+            both.id,
+            only_b.id,
+        ]
+
+    async def test_unknown_genre_answers_an_empty_page(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        genre = await catalog.genre()
+        await catalog.movie(genres=[genre])
+        for value in (unique("nosuch"), f"{genre.name},{unique('nosuch')}", "2000000000"):
+            body = await get_list(client, genre=value)
+            assert body["results"] == [] and body["total_results"] == 0 and body["total_pages"] == 0
+
+    async def test_unknown_genre_among_any_of_answers_the_known_ones(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        genre = await catalog.genre()
+        movie = await catalog.movie(genres=[genre])
+        assert ids(await get_list(client, genre=f"{genre.name}|{unique('nosuch')}")) == [movie.id]
+        assert ids(await get_list(client, genre=f"{unique('nosuch')}|{unique('nosuch')}")) == []
+
+    async def test_language_one_and_any(self, client: AsyncClient, catalog: Catalog) -> None:
+        genre = await catalog.genre()
+        en = await catalog.movie(genres=[genre], original_language="en", popularity=3)
+        fr = await catalog.movie(genres=[genre], original_language="fr", popularity=2)
+        await catalog.movie(genres=[genre], original_language="ja", popularity=1)
+        assert await in_genre(client, genre, language="fr") == [fr.id]
+        assert await in_genre(client, genre, language="FR") == [fr.id]
+        assert await in_genre(client, genre, language="en|fr") == [en.id, fr.id]
+
+    async def test_year(self, client: AsyncClient, catalog: Catalog) -> None:
+        genre = await catalog.genre()
+        first = await catalog.movie(genres=[genre], release_date=date(1999, 1, 1), popularity=2)
+        last = await catalog.movie(genres=[genre], release_date=date(1999, 12, 31), popularity=1)
+        await catalog.movie(genres=[genre], release_date=date(1998, 12, 31))
+        await catalog.movie(genres=[genre], release_date=date(2000, 1, 1))
+        await catalog.movie(genres=[genre], release_date=None)
+        assert await in_genre(client, genre, year=1999) == [first.id, last.id]
+
+    async def test_release_date_bounds_are_inclusive(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        genre = await catalog.genre()
+        early = await catalog.movie(genres=[genre], release_date=date(2010, 5, 1), popularity=3)
+        mid = await catalog.movie(genres=[genre], release_date=date(2011, 1, 1), popularity=2)
+        late = await catalog.movie(genres=[genre], release_date=date(2012, 5, 1), popularity=1)
+        await catalog.movie(genres=[genre], release_date=None)
+        gte = {"release_date.gte": "2011-01-01"}
+        lte = {"release_date.lte": "2011-01-01"}
+        assert await in_genre(client, genre, **gte) == [mid.id, late.id]
+        assert await in_genre(client, genre, **lte) == [early.id, mid.id]
+        both = {"release_date.gte": "2010-05-02", "release_date.lte": "2012-05-01"}
+        assert await in_genre(client, genre, **both) == [mid.id, late.id]
+
+    async def test_vote_average_and_vote_count_minimums(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        genre = await catalog.genre()
+        good_many = await catalog.movie(
+            genres=[genre], vote_average=7.5, vote_count=500, popularity=3
+        )
+        good_few = await catalog.movie(
+            genres=[genre], vote_average=8.0, vote_count=10, popularity=2
+        )
+        poor_many = await catalog.movie(
+            genres=[genre], vote_average=7.4, vote_count=900, popularity=1
+        )
+        assert await in_genre(client, genre, **{"vote_average.gte": 7.5}) == [
+            good_many.id,
+            good_few.id,
+        ]
+        assert await in_genre(client, genre, **{"vote_count.gte": 500}) == [
+            good_many.id,
+            poor_many.id,
+        ]
+        assert await in_genre(
+            client, genre, **{"vote_average.gte": 7.5, "vote_count.gte": 500}
+        ) == [good_many.id]
+
+    async def test_cast_all_and_any(self, client: AsyncClient, catalog: Catalog) -> None:
+        a, b = await catalog.person(), await catalog.person()
+        only_a = await catalog.movie(cast=[a], popularity=3)
+        both = await catalog.movie(cast=[b, a], popularity=2)
+        only_b = await catalog.movie(cast=[b], popularity=1)
+        assert ids(await get_list(client, cast=str(a.id))) == [only_a.id, both.id]
+        assert ids(await get_list(client, cast=f"{a.id},{b.id}")) == [both.id]
+        assert ids(await get_list(client, cast=f"{a.id}|{b.id}")) == [only_a.id, both.id, only_b.id]
+
+    async def test_filters_combine(self, client: AsyncClient, catalog: Catalog) -> None:
+        genre, actor = await catalog.genre(), await catalog.person()
+        fields: dict[str, Any] = {
+            "original_language": "de",
+            "release_date": date(2005, 6, 1),
+            "vote_average": 7.0,
+            "vote_count": 100,
+        }
+        match = await catalog.movie(genres=[genre], cast=[actor], **fields)
+        changes: list[dict[str, Any]] = [
+            {"original_language": "it"},
+            {"release_date": date(2006, 6, 1)},
+            {"vote_average": 6.9},
+            {"vote_count": 99},
+        ]
+        for change in changes:
+            await catalog.movie(genres=[genre], cast=[actor], **{**fields, **change})
+        await catalog.movie(genres=[genre], **fields)  # without the actor
+        await catalog.movie(cast=[actor], **fields)  # without the genre
+        params: dict[str, Any] = {
+            "genre": genre.name, "language": "de", "year": 2005, "vote_average.gte": 7,
+            "vote_count.gte": 100, "cast": str(actor.id),
+            "release_date.gte": "2005-01-01", "release_date.lte": "2005-12-31",
+        }  # fmt: skip
+        body = await get_list(client, **params)
+        assert ids(body) == [match.id]
+        assert body["total_results"] == 1
+
+
+class TestSorting:
+    @pytest.mark.parametrize(
+        ("sort_by", "field", "values"),
+        [
+            ("popularity.desc", "popularity", [5.0, 9.0, 1.0]),
+            ("popularity.asc", "popularity", [5.0, 9.0, 1.0]),
+            ("vote_average.desc", "vote_average", [5.5, 9.5, 1.5]),
+            ("vote_average.asc", "vote_average", [5.5, 9.5, 1.5]),
+            ("rating.desc", "vote_average", [5.5, 9.5, 1.5]),
+            ("rating.asc", "vote_average", [5.5, 9.5, 1.5]),
+            ("vote_count.desc", "vote_count", [50, 90, 10]),
+            ("vote_count.asc", "vote_count", [50, 90, 10]),
+            (
+                "release_date.desc",
+                "release_date",
+                [date(2001, 1, 1), date(2009, 1, 1), date(1990, 1, 1)],
+            ),
+            (
+                "release_date.asc",
+                "release_date",
+                [date(2001, 1, 1), date(2009, 1, 1), date(1990, 1, 1)],
+            ),
+        ],
+    )
+    async def test_sort_by(
+        self, client: AsyncClient, catalog: Catalog, sort_by: str, field: str, values: list[Any]
+    ) -> None:
+        genre = await catalog.genre()
+        movies = [await catalog.movie(genres=[genre], **{field: value}) for value in values]
+        descending = sort_by.endswith(".desc")
+        expected = [
+            m.id for m in sorted(movies, key=lambda m: getattr(m, field), reverse=descending)
+        ]
+        assert await in_genre(client, genre, sort_by=sort_by) == expected
+
+    async def test_rating_alias_equals_vote_average(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        genre = await catalog.genre()
+        for average in (3.0, 8.0, 8.0, 6.5):
+            await catalog.movie(genres=[genre], vote_average=average)
+        for direction in ("desc", "asc"):
+            alias = await in_genre(client, genre, sort_by=f"rating.{direction}")
+            assert alias == await in_genre(client, genre, sort_by=f"vote_average.{direction}")
+
+    @pytest.mark.parametrize("sort_by", ["title.asc", "title.desc"])
+    async def test_title_sort_ignores_case_and_accents(
+        self, client: AsyncClient, catalog: Catalog, sort_by: str
+    ) -> None:
+        genre = await catalog.genre()
+        titles = ["beta", "Alpha", "Éclair", "delta", "Charlie"]
+        by_title = {title: await catalog.movie(title, genres=[genre]) for title in titles}
+        order = ["Alpha", "beta", "Charlie", "delta", "Éclair"]
+        if sort_by.endswith("desc"):
+            order.reverse()
+        assert await in_genre(client, genre, sort_by=sort_by) == [by_title[t].id for t in order]
+
+    @pytest.mark.parametrize("sort_by", ["release_date.asc", "release_date.desc"])
+    async def test_movies_without_a_date_come_last(
+        self, client: AsyncClient, catalog: Catalog, sort_by: str
+    ) -> None:
+        genre = await catalog.genre()
+        undated = await catalog.movie(genres=[genre], release_date=None)
+        old = await catalog.movie(genres=[genre], release_date=date(1950, 1, 1))
+        new = await catalog.movie(genres=[genre], release_date=date(2020, 1, 1))
+        dated = [old.id, new.id] if sort_by.endswith("asc") else [new.id, old.id]
+        assert await in_genre(client, genre, sort_by=sort_by) == [*dated, undated.id]
+
+    @pytest.mark.parametrize(
+        ("sort_by", "field", "value"),
+        [
+            (None, "popularity", 7.0),
+            ("popularity.asc", "popularity", 7.0),
+            ("vote_average.desc", "vote_average", 6.0),
+            ("rating.asc", "vote_average", 6.0),
+            ("vote_count.desc", "vote_count", 40),
+            ("vote_count.asc", "vote_count", 40),
+            ("release_date.desc", "release_date", date(2015, 5, 5)),
+            ("release_date.asc", "release_date", date(2015, 5, 5)),
+            ("title.asc", "title", "Same Title"),
+            ("title.desc", "title", "same title"),
+        ],
+    )
+    async def test_paging_through_ties_never_overlaps_or_skips(
+        self, client: AsyncClient, catalog: Catalog, sort_by: str | None, field: str, value: Any
+    ) -> None:
+        genre = await catalog.genre()
+        movies = [await catalog.movie(genres=[genre], **{field: value}) for _ in range(7)]
+        params: dict[str, Any] = {"genre": str(genre.id), "per_page": 2}
+        if sort_by:
+            params["sort_by"] = sort_by
+        seen: list[int] = []
+        for page in range(1, 5):
+            body = await get_list(client, page=page, **params)
+            assert body["total_results"] == 7
+            assert body["total_pages"] == 4
+            seen += ids(body)
+        assert len(seen) == len(set(seen)) == 7
+        descending = (sort_by or "popularity.desc").endswith("desc")
+        assert seen == sorted((m.id for m in movies), reverse=descending)  # type: ignore[type-var]
+
+    async def test_same_page_twice_answers_the_same(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        genre = await catalog.genre()
+        for _ in range(5):
+            await catalog.movie(genres=[genre], popularity=1.0)
+        params: dict[str, Any] = {"genre": str(genre.id), "per_page": 2, "page": 2}
+        assert ids(await get_list(client, **params)) == ids(await get_list(client, **params))
+
+
+class TestBadListInput:
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {"year": "abc"},
+            {"year": "99999"},
+            {"language": "english"},
+            {"language": "e1"},
+            {"language": "en,fr"},
+            {"cast": "abc"},
+            {"cast": "0"},
+            {"cast": "1,abc"},
+            {"cast": "99999999999999999999999"},
+            {"cast": "²"},
+            {"cast": "1|²"},
+            {"genre": "a,b|c"},
+            {"genre": ","},
+            {"genre": "|".join(str(i) for i in range(1, 30))},
+            {"per_page": 101},
+            {"per_page": 0},
+            {"page": 0},
+            {"page": -1},
+            {"page": "x"},
+            {"sort_by": "foo"},
+            {"sort_by": "title"},
+            {"sort_by": "id.desc"},
+            {"release_date.gte": "2020-13-01"},
+            {"release_date.lte": "yesterday"},
+            {"vote_average.gte": 11},
+            {"vote_average.gte": "abc"},
+            {"vote_average.gte": "nan"},
+            {"vote_average.gte": "inf"},
+            {"vote_count.gte": -1},
+            {"vote_count.gte": "1.5"},
+        ],
+        ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items())[:40],
+    )
+    async def test_bad_values_return_422_envelope(
+        self, client: AsyncClient, params: dict[str, Any]
+    ) -> None:
+        response = await client.get("/movies", params=params)
+        assert response.status_code == 422, response.text
+        body = response.json()
+        assert body["code"] == "validation_error"
+        assert isinstance(body["detail"], str)
+        assert body["errors"] and all("loc" in e for e in body["errors"])
+
+    @pytest.mark.parametrize(
+        "genre",
+        [
+            "99999999999999999999999",
+            "0",
+            "-1",
+            "²",
+            "1|²",
+            "٣",
+            "Ünïcødé ✓",
+            "'; DROP TABLE movie; --",
+            "%",
+            "_",
+        ],
+    )
+    async def test_odd_genre_values_answer_an_empty_page_not_500(
+        self, client: AsyncClient, genre: str
+    ) -> None:
+        response = await client.get("/movies", params={"genre": genre})
+        assert response.status_code in (200, 422), response.text
+        if response.status_code == 200:
+            assert response.json()["results"] == []
+
+
+class TestPagination:
+    async def test_envelope_math(self, client: AsyncClient, catalog: Catalog) -> None:
+        genre = await catalog.genre()
+        movies = [await catalog.movie(genres=[genre], popularity=float(i)) for i in range(5)]
+        expected = [m.id for m in reversed(movies)]
+        first = await get_list(client, genre=str(genre.id), per_page=2)
+        assert {k: first[k] for k in ("page", "per_page", "total_results", "total_pages")} == {
+            "page": 1, "per_page": 2, "total_results": 5, "total_pages": 3,
+        }  # fmt: skip
+        assert ids(first) == expected[:2]
+        last = await get_list(client, genre=str(genre.id), per_page=2, page=3)
+        assert ids(last) == expected[4:]
+        assert last["page"] == 3
+
+    async def test_exact_multiple_has_no_empty_last_page(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        genre = await catalog.genre()
+        for _ in range(4):
+            await catalog.movie(genres=[genre])
+        assert (await get_list(client, genre=str(genre.id), per_page=2))["total_pages"] == 2
+        assert (await get_list(client, genre=str(genre.id), per_page=4))["total_pages"] == 1
+
+    async def test_page_past_the_end_is_empty_not_an_error(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        genre = await catalog.genre()
+        await catalog.movie(genres=[genre])
+        body = await get_list(client, genre=str(genre.id), page=7, per_page=5)
+        assert body["results"] == []
+        assert body["page"] == 7
+        assert body["total_results"] == 1
+        assert body["total_pages"] == 1
+
+    async def test_defaults_are_page_1_and_20_per_page(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        genre = await catalog.genre()
+        for _ in range(21):
+            await catalog.movie(genres=[genre])
+        body = await get_list(client, genre=str(genre.id))
+        assert (body["page"], body["per_page"], len(body["results"])) == (1, 20, 20)
+
+    async def test_per_page_100_is_allowed(self, client: AsyncClient) -> None:
+        assert (await get_list(client, per_page=100))["per_page"] == 100
+
+    async def test_empty_list_envelope(self, client: AsyncClient) -> None:
+        body = await get_list(client, genre=unique("nothing"))
+        assert body == {
+            "page": 1,
+            "per_page": 20,
+            "total_results": 0,
+            "total_pages": 0,
+            "results": [],
+        }
+
+
+class TestCuratedLists:
+    async def test_popular_is_by_popularity_desc(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        movies = [await catalog.movie(popularity=p) for p in (900_001.0, 900_003.0, 900_002.0)]
+        body = await get_list(client, "/movies/popular", per_page=100)
+        assert own(body, movies) == [movies[1].id, movies[2].id, movies[0].id]
+        popularity = [item["popularity"] for item in body["results"]]
+        assert popularity == sorted(popularity, reverse=True)
+
+    async def test_top_rated_needs_enough_votes_and_orders_by_average(
+        self, client: AsyncClient, catalog: Catalog, settings: Settings
+    ) -> None:
+        minimum = settings.TOP_RATED_MIN_VOTES
+        best = await catalog.movie(vote_average=9.97, vote_count=minimum + 1000)
+        just_enough = await catalog.movie(vote_average=9.96, vote_count=minimum)
+        too_few = await catalog.movie(vote_average=9.99, vote_count=minimum - 1)
+        body = await get_list(client, "/movies/top-rated", per_page=100)
+        assert own(body, [best, just_enough, too_few]) == [best.id, just_enough.id]
+        assert all(item["vote_count"] >= minimum for item in body["results"])
+        averages = [item["vote_average"] for item in body["results"]]
+        assert averages == sorted(averages, reverse=True)
+
+    async def test_upcoming_is_after_today_within_the_window_soonest_first(
+        self, client: AsyncClient, catalog: Catalog, settings: Settings
+    ) -> None:
+        window = settings.UPCOMING_WINDOW_DAYS
+        today = await catalog.movie(release_date=days(0))
+        tomorrow = await catalog.movie(release_date=days(1))
+        last_day = await catalog.movie(release_date=days(window))
+        beyond = await catalog.movie(release_date=days(window + 1))
+        mid = await catalog.movie(release_date=days(window // 2))
+        past = await catalog.movie(release_date=days(-3))
+        body = await get_list(client, "/movies/upcoming", per_page=100)
+        movies = [today, tomorrow, last_day, beyond, mid, past]
+        assert own(body, movies) == [tomorrow.id, mid.id, last_day.id]
+        dates = [item["release_date"] for item in body["results"]]
+        assert dates == sorted(dates)
+
+    async def test_now_playing_is_the_recent_window_up_to_today(
+        self, client: AsyncClient, catalog: Catalog, settings: Settings
+    ) -> None:
+        window = settings.NOW_PLAYING_WINDOW_DAYS
+        today = await catalog.movie(release_date=days(0))
+        first_day = await catalog.movie(release_date=days(-window))
+        too_old = await catalog.movie(release_date=days(-window - 1))
+        tomorrow = await catalog.movie(release_date=days(1))
+        recent = await catalog.movie(release_date=days(-2))
+        body = await get_list(client, "/movies/now-playing", per_page=100)
+        found = set(own(body, [today, first_day, too_old, tomorrow, recent]))
+        assert found == {today.id, first_day.id, recent.id}
+
+    @pytest.mark.parametrize(
+        "path", ["/movies/popular", "/movies/top-rated", "/movies/upcoming", "/movies/now-playing"]
+    )
+    async def test_curated_lists_are_paginated(self, client: AsyncClient, path: str) -> None:
+        body = await get_list(client, path, per_page=3, page=1000)
+        assert body["results"] == []
+        assert {"page", "per_page", "total_results", "total_pages"} <= set(body)
+        assert (await client.get(path, params={"per_page": 101})).status_code == 422
+
+
+class TestGenres:
+    async def test_counts_movies_and_lists_empty_genres(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        busy, empty = await catalog.genre(), await catalog.genre()
+        await catalog.movie(genres=[busy])
+        await catalog.movie(genres=[busy])
+        response = await client.get("/genres")
+        assert response.status_code == 200
+        by_id = {g["id"]: g for g in response.json()}
+        assert by_id[busy.id] == {"id": busy.id, "name": busy.name, "movie_count": 2}
+        assert by_id[empty.id] == {"id": empty.id, "name": empty.name, "movie_count": 0}
+
+    async def test_deleted_movie_leaves_the_count(
+        self, client: AsyncClient, catalog: Catalog, admin: Any
+    ) -> None:
+        genre = await catalog.genre()
+        movie = await catalog.movie(genres=[genre])
+        await catalog.movie(genres=[genre])
+        assert (
+            await client.delete(f"/movies/{movie.id}", headers=admin.headers)
+        ).status_code == 204
+        by_id = {g["id"]: g for g in (await client.get("/genres")).json()}
+        assert by_id[genre.id]["movie_count"] == 1
