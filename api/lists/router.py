@@ -14,7 +14,8 @@ from api.lists.schemas import AccountState, ListedMovie
 from api.movies.models import Movie
 from api.movies.present import list_item
 from api.pagination import Page, PageDep, PageParams
-from api.reviews.queries import movie_exists, user_rating
+from api.movies.queries import movie_exists
+from api.reviews.queries import user_rating
 from api.settings import Settings
 from api.users.models import User
 

@@ -9,7 +9,7 @@ from sqlmodel import col
 from api.errors import NotFound
 from api.lists import queries
 from api.lists.models import ListEntry, ListKind
-from api.reviews.queries import movie_exists
+from api.movies.queries import movie_exists
 from api.trending.models import ActivityKind
 from api.trending.service import record_activity
 from api.types import utcnow

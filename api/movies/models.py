@@ -10,6 +10,9 @@ from api.types import TABLE_ARGS, BinaryTitle, Double, UTCDateTime, utcnow
 from indexer.sorting import title_sort_key
 
 
+RELEASE_SORT = "coalesce(release_date, '9999-12-31')"
+
+
 class Genre(SQLModel, table=True):
     __tablename__ = "genre"
     __table_args__ = (sa.UniqueConstraint("name", name="uq_genre_name"), TABLE_ARGS)
@@ -73,6 +76,7 @@ class Movie(SQLModel, table=True):
         sa.Index("ix_movie_vote_average", "vote_average"),
         sa.Index("ix_movie_vote_count", "vote_count"),
         sa.Index("ix_movie_release_date", "release_date"),
+        sa.Index("ix_movie_release_sort", "release_sort"),
         sa.Index("ix_movie_language_popularity", "original_language", "popularity"),
         sa.Index("ix_movie_sort_title", "sort_title"),
         TABLE_ARGS,
@@ -87,6 +91,11 @@ class Movie(SQLModel, table=True):
     overview: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
     tagline: str | None = Field(default=None, max_length=500)
     release_date: date | None = None
+    # Undated movies last when sorting by date ascending, through an index (as the search
+    # index orders them): the date, or 9999-12-31 when there is none.
+    release_sort: date | None = Field(
+        default=None, sa_column=sa.Column(sa.Date, sa.Computed(RELEASE_SORT, persisted=True))
+    )
     original_language: str = Field(default="en", max_length=2)
     runtime: int | None = None
     status: str = Field(default="Released", max_length=32)

@@ -39,6 +39,11 @@ async def get_movie(session: AsyncSession, movie_id: int) -> Movie | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def movie_exists(session: AsyncSession, movie_id: int) -> bool:
+    stmt = select(Movie.id).where(Movie.id == movie_id)  # type: ignore[arg-type]
+    return (await session.execute(stmt)).first() is not None
+
+
 async def get_movies(session: AsyncSession, movie_ids: Sequence[int]) -> list[Movie]:
     """Movies with all their relations, in no particular order; missing ids are skipped."""
     if not movie_ids:
@@ -93,8 +98,9 @@ def order_by(sort: SortSpec) -> list[Any]:
     column = _SORT_COLUMNS[sort.field]
     if sort.descending:  # MySQL and SQLite both put NULL last when descending
         return [column.desc(), Movie.id.desc()]  # type: ignore[union-attr]
-    nulls = [column.is_(None)] if sort.field == "release_date" else []
-    return [*nulls, column.asc(), Movie.id.asc()]  # type: ignore[union-attr]
+    if sort.field == "release_date":
+        column = Movie.release_sort  # NULL dates last, through an index
+    return [column.asc(), Movie.id.asc()]  # type: ignore[union-attr]
 
 
 async def page_movies(

@@ -10,11 +10,6 @@ from api.reviews.models import Review
 from api.users.models import User
 
 
-async def movie_exists(session: AsyncSession, movie_id: int) -> bool:
-    stmt = select(col(Movie.id)).where(col(Movie.id) == movie_id)
-    return (await session.execute(stmt)).first() is not None
-
-
 async def find_review(
     session: AsyncSession, user_id: int, movie_id: int, lock: bool = False
 ) -> Review | None:

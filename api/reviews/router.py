@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from api.db import SessionDep
 from api.deps import CurrentUser
 from api.errors import NotFound
+from api.movies.queries import movie_exists
 from api.pagination import Page, PageDep
 from api.reviews import queries, service
 from api.reviews.models import Review
@@ -49,7 +50,7 @@ async def delete_review(
 async def list_movie_reviews(
     session: SessionDep, movie_id: MovieId, params: PageDep
 ) -> Page[ReviewPublic]:
-    if not await queries.movie_exists(session, movie_id):
+    if not await movie_exists(session, movie_id):
         raise NotFound(f"Movie {movie_id} not found", "movie_not_found")
     total, rows = await queries.page_movie_reviews(session, movie_id, params)
     return Page[ReviewPublic].build(params, total, [_public(r, name) for r, name in rows])

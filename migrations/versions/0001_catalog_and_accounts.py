@@ -38,6 +38,7 @@ def upgrade() -> None:
     sa.Column('overview', sa.Text(), nullable=False),
     sa.Column('tagline', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('release_date', sa.Date(), nullable=True),
+    sa.Column('release_sort', sa.Date(), sa.Computed("coalesce(release_date, '9999-12-31')", persisted=True), nullable=True),
     sa.Column('original_language', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
     sa.Column('runtime', sa.Integer(), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -59,6 +60,7 @@ def upgrade() -> None:
     op.create_index('ix_movie_language_popularity', 'movie', ['original_language', 'popularity'], unique=False)
     op.create_index('ix_movie_popularity', 'movie', ['popularity'], unique=False)
     op.create_index('ix_movie_release_date', 'movie', ['release_date'], unique=False)
+    op.create_index('ix_movie_release_sort', 'movie', ['release_sort'], unique=False)
     op.create_index('ix_movie_sort_title', 'movie', ['sort_title'], unique=False)
     op.create_index('ix_movie_vote_average', 'movie', ['vote_average'], unique=False)
     op.create_index('ix_movie_vote_count', 'movie', ['vote_count'], unique=False)

@@ -199,11 +199,6 @@ class TestListQueriesUseIndexes:
         assert movie["key"] == "ix_movie_sort_title", describe(plan)
         assert "filesort" not in (movie["Extra"] or ""), describe(plan)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="ORDER BY (release_date IS NULL), release_date, id cannot read "
-        "ix_movie_release_date: a full scan and filesort; needs an index on a NULLs-last key",
-    )
     async def test_unfiltered_release_date_asc_reads_an_index(
         self, explain_engine: AsyncEngine
     ) -> None:
