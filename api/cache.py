@@ -1,9 +1,12 @@
 """The Redis cache of public reads. Keys carry version numbers that every write bumps, so a
 read after a write never meets the old value; with Redis down, reads are served uncached."""
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from urllib.parse import urlencode
 
+from fastapi import Request, Response
 from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -69,7 +72,9 @@ class Cache:
                     pipe.incr(f"{PREFIX}:v:{scope}")
                 await pipe.execute()
         except (RedisError, OSError) as exc:
-            log.warning("cache invalidation failed (%s); the worker bumps again when it indexes", exc)
+            log.warning(
+                "cache invalidation failed (%s); the worker bumps again when it indexes", exc
+            )
 
     async def _get(self, key: str) -> bytes | None:
         assert self.redis is not None
@@ -102,3 +107,20 @@ def invalidate_after_commit(session: AsyncSession, scopes: Iterable[str]) -> Non
         await cache.bump(fresh)
 
     after_commit(session, _bump)
+
+
+async def cached_json(
+    request: Request,
+    scopes: Iterable[str],
+    build: Callable[[], Awaitable[BaseModel]],
+    vary: str = "",
+) -> Response:
+    """Answer a public read from the cache, building (and storing) it on a miss. The key is
+    the path and the sorted query (plus `vary`, e.g. today's date for date windows)."""
+    query = urlencode(sorted(request.query_params.multi_items()))
+    name = hashlib.blake2b(
+        f"{request.url.path}?{query}#{vary}".encode(), digest_size=16
+    ).hexdigest()
+    cache: Cache = request.app.state.cache
+    body = await cache.get_or_build(name, scopes, build)
+    return Response(content=body, media_type="application/json")

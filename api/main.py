@@ -12,6 +12,7 @@ from api.cache import Cache
 from api.db import make_engine, make_sessionmaker
 from api.errors import install_error_handlers
 from api.health import router as health_router
+from api.http_cache import HttpCaching
 from api.lists.router import router as lists_router
 from api.movies.router import router as movies_router
 from api.reviews.router import router as reviews_router
@@ -116,5 +117,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lists_router)
     app.include_router(trending_router)
     app.include_router(movies_router)
+    app.add_middleware(HttpCaching, max_age=settings.HTTP_CACHE_MAX_AGE)
     app.add_middleware(StripTrailingSlash)
     return app

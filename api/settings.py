@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     NOW_PLAYING_WINDOW_DAYS: int = Field(default=45, ge=1)
     TOP_RATED_MIN_VOTES: int = Field(default=300, ge=0)
     CACHE_TTL_SECONDS: int = Field(default=300, ge=0)
+    HTTP_CACHE_MAX_AGE: int = Field(default=0, ge=0)
     LOG_LEVEL: str = "INFO"
 
     @model_validator(mode="after")

@@ -73,6 +73,9 @@ async def settings(meili_server) -> Settings:  # type: ignore[no-untyped-def]
         MEILI_MASTER_KEY=meili_server.master_key,
         MEILI_INDEX=f"movies_test_{uuid.uuid4().hex[:8]}",
         SECRET_KEY=SECRET,
+        # Tests write rows directly and roll them back, which no cache version sees: the
+        # cache is off here and on in tests/api/test_cache.py, which controls its writes.
+        CACHE_TTL_SECONDS=0,
         ADMIN_EMAIL=None,
         ADMIN_PASSWORD=None,
     )
@@ -160,3 +163,21 @@ async def user(make_account: MakeAccount) -> Account:
 @pytest.fixture
 async def admin(make_account: MakeAccount) -> Account:
     return await make_account(is_admin=True)
+
+
+@pytest.fixture
+async def cache_on(app):  # type: ignore[no-untyped-def]
+    """The Redis cache switched on for this test, starting empty (it is off by default)."""
+    from api.cache import PREFIX, Cache
+
+    async def clear() -> None:
+        keys = [key async for key in app.state.redis.scan_iter(match=f"{PREFIX}:*")]
+        if keys:
+            await app.state.redis.delete(*keys)
+
+    real = app.state.cache
+    app.state.cache = Cache(app.state.redis, 300)
+    await clear()
+    yield app.state.cache
+    await clear()
+    app.state.cache = real

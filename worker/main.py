@@ -6,6 +6,7 @@ from typing import Any
 
 from arq import Retry, cron
 
+from api.cache import TRENDING
 from api.search import queries
 from api.trending.service import recompute_trending
 from api.types import utcnow
@@ -62,6 +63,7 @@ async def recompute_trending_cron(ctx: dict[str, Any]) -> int:
     async with res.sessionmaker() as session:
         written = await recompute_trending(session, utcnow())
         await session.commit()
+    await res.cache.bump([TRENDING])
     return written
 
 

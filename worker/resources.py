@@ -7,6 +7,7 @@ from arq.connections import RedisSettings
 from meilisearch_python_sdk import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from api.cache import Cache
 from api.db import make_engine, make_sessionmaker
 from api.settings import Settings, get_settings
 from indexer import make_client
@@ -26,6 +27,10 @@ class Resources:
     @property
     def index(self) -> str:
         return self.settings.MEILI_INDEX
+
+    @property
+    def cache(self) -> Cache:
+        return Cache(self.redis, self.settings.CACHE_TTL_SECONDS)
 
     async def close(self) -> None:
         await self.meili.aclose()

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
+from api.cache import CATALOG, SEARCH, movie_scope
 from api.search import queries
 from api.types import utcnow
 from indexer import apply, drop_stale_builds, ensure_settings, rebuild, to_document
@@ -27,6 +28,9 @@ async def sync_movies(res: Resources, movie_ids: list[int], index: str | None = 
     found = {s.id for s in sources}
     gone = sorted(set(movie_ids) - found)
     await apply(res.meili, index or res.index, [to_document(s) for s in sources], gone)
+    # Cached searches may hold the old documents; lists are bumped again in case the API's
+    # own after-commit bump was lost to a Redis blip.
+    await res.cache.bump([SEARCH, CATALOG, *(movie_scope(movie_id) for movie_id in movie_ids)])
 
 
 async def drain_once(res: Resources, limit: int = DRAIN_BATCH) -> int:
@@ -65,6 +69,7 @@ async def rebuild_index(res: Resources, on_progress: Callable[[int], None] | Non
         started = utcnow() - REPLAY_MARGIN
         await drop_stale_builds(res.meili, res.index)
         count = await rebuild(res.meili, res.index, _documents(res), on_progress)
+        await res.cache.bump([SEARCH])
         async with res.sessionmaker() as session:
             changed = await queries.changed_since(session, started)
         async with redis_lock(res.redis, "drain"):

@@ -3,15 +3,23 @@
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 
+from api.cache import CATALOG, cached_json, movie_scope
 from api.db import SessionDep
 from api.deps import AdminUser, SettingsDep
 from api.errors import NotFound
 from api.movies import queries, service
 from api.movies.filters import FiltersDep, SortByQuery, parse_sort
 from api.movies.present import list_item, movie_public
-from api.movies.schemas import GenreWithCount, MovieCreate, MovieListItem, MoviePublic, MovieUpdate
+from api.movies.schemas import (
+    GenreList,
+    GenreWithCount,
+    MovieCreate,
+    MovieListItem,
+    MoviePublic,
+    MovieUpdate,
+)
 from api.pagination import Page, PageDep, PageParams
 from api.settings import Settings
 from indexer.query import MovieFilters, SortSpec
@@ -35,52 +43,90 @@ async def _page(
     return Page[MovieListItem].build(params, total, items)
 
 
-@router.get("/movies")
+@router.get("/movies", response_model=Page[MovieListItem])
 async def list_movies(
-    session: SessionDep, settings: SettingsDep, params: PageDep, filters: FiltersDep, sort_by: SortByQuery = None
-) -> Page[MovieListItem]:
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    params: PageDep,
+    filters: FiltersDep,
+    sort_by: SortByQuery = None,
+) -> Response:
     sort = parse_sort(sort_by or "popularity.desc")
-    return await _page(session, settings, params, queries.filter_clauses(filters), sort)
+    clauses = queries.filter_clauses(filters)
+    return await cached_json(
+        request, [CATALOG], lambda: _page(session, settings, params, clauses, sort)
+    )
 
 
-@router.get("/movies/popular")
-async def list_popular(session: SessionDep, settings: SettingsDep, params: PageDep) -> Page[MovieListItem]:
-    return await _page(session, settings, params, [], SortSpec("popularity", descending=True))
+@router.get("/movies/popular", response_model=Page[MovieListItem])
+async def list_popular(
+    request: Request, session: SessionDep, settings: SettingsDep, params: PageDep
+) -> Response:
+    sort = SortSpec("popularity", descending=True)
+    return await cached_json(request, [CATALOG], lambda: _page(session, settings, params, [], sort))
 
 
-@router.get("/movies/top-rated")
-async def list_top_rated(session: SessionDep, settings: SettingsDep, params: PageDep) -> Page[MovieListItem]:
+@router.get("/movies/top-rated", response_model=Page[MovieListItem])
+async def list_top_rated(
+    request: Request, session: SessionDep, settings: SettingsDep, params: PageDep
+) -> Response:
     clauses = queries.filter_clauses(MovieFilters(vote_count_gte=settings.TOP_RATED_MIN_VOTES))
-    return await _page(session, settings, params, clauses, SortSpec("vote_average", descending=True))
+    sort = SortSpec("vote_average", descending=True)
+    return await cached_json(
+        request, [CATALOG], lambda: _page(session, settings, params, clauses, sort)
+    )
 
 
-@router.get("/movies/upcoming")
-async def list_upcoming(session: SessionDep, settings: SettingsDep, params: PageDep) -> Page[MovieListItem]:
+@router.get("/movies/upcoming", response_model=Page[MovieListItem])
+async def list_upcoming(
+    request: Request, session: SessionDep, settings: SettingsDep, params: PageDep
+) -> Response:
     today = date.today()
     window = MovieFilters(
         release_date_gte=today + timedelta(days=1),
         release_date_lte=today + timedelta(days=settings.UPCOMING_WINDOW_DAYS),
     )
     clauses = queries.filter_clauses(window)
-    return await _page(session, settings, params, clauses, SortSpec("release_date", descending=False))
+    sort = SortSpec("release_date", descending=False)
+    return await cached_json(
+        request,
+        [CATALOG],
+        lambda: _page(session, settings, params, clauses, sort),
+        vary=today.isoformat(),
+    )
 
 
-@router.get("/movies/now-playing")
-async def list_now_playing(session: SessionDep, settings: SettingsDep, params: PageDep) -> Page[MovieListItem]:
+@router.get("/movies/now-playing", response_model=Page[MovieListItem])
+async def list_now_playing(
+    request: Request, session: SessionDep, settings: SettingsDep, params: PageDep
+) -> Response:
     today = date.today()
     window = MovieFilters(
-        release_date_gte=today - timedelta(days=settings.NOW_PLAYING_WINDOW_DAYS), release_date_lte=today
+        release_date_gte=today - timedelta(days=settings.NOW_PLAYING_WINDOW_DAYS),
+        release_date_lte=today,
     )
     clauses = queries.filter_clauses(window)
-    return await _page(session, settings, params, clauses, SortSpec("release_date", descending=True))
+    sort = SortSpec("release_date", descending=True)
+    return await cached_json(
+        request,
+        [CATALOG],
+        lambda: _page(session, settings, params, clauses, sort),
+        vary=today.isoformat(),
+    )
 
 
-@router.get("/movies/{movie_id:int}")
-async def get_movie(session: SessionDep, settings: SettingsDep, movie_id: MovieId) -> MoviePublic:
-    movie = await queries.get_movie(session, movie_id)
-    if movie is None:
-        raise NotFound(f"Movie {movie_id} not found", "movie_not_found")
-    return movie_public(movie, settings.IMAGE_BASE_URL)
+@router.get("/movies/{movie_id:int}", response_model=MoviePublic)
+async def get_movie(
+    request: Request, session: SessionDep, settings: SettingsDep, movie_id: MovieId
+) -> Response:
+    async def build() -> MoviePublic:
+        movie = await queries.get_movie(session, movie_id)
+        if movie is None:
+            raise NotFound(f"Movie {movie_id} not found", "movie_not_found")
+        return movie_public(movie, settings.IMAGE_BASE_URL)
+
+    return await cached_json(request, [movie_scope(movie_id)], build)
 
 
 @router.post("/movies", status_code=status.HTTP_201_CREATED)
@@ -106,7 +152,10 @@ async def delete_movie(session: SessionDep, _: AdminUser, movie_id: MovieId) -> 
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/genres")
-async def list_genres(session: SessionDep) -> list[GenreWithCount]:
-    rows = await queries.list_genres_with_counts(session)
-    return [GenreWithCount(id=g.id, name=g.name, movie_count=n) for g, n in rows]  # type: ignore[arg-type]
+@router.get("/genres", response_model=list[GenreWithCount])
+async def list_genres(request: Request, session: SessionDep) -> Response:
+    async def build() -> GenreList:
+        rows = await queries.list_genres_with_counts(session)
+        return GenreList([GenreWithCount(id=g.id, name=g.name, movie_count=n) for g, n in rows])  # type: ignore[arg-type]
+
+    return await cached_json(request, [CATALOG], build)

@@ -3,7 +3,15 @@
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    RootModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 # pydantic checks the pattern before lower-casing: accept either case, store lower case.
@@ -37,13 +45,17 @@ class PersonRef(_Strict):
 
 
 class CastIn(PersonRef):
-    character: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    character: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = (
+        None
+    )
     order: int | None = Field(default=None, ge=0, le=10_000)
 
 
 class _MovieFields(_Strict):
     original_title: Title | None = None
-    overview: Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)] | None = None
+    overview: Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)] | None = (
+        None
+    )
     tagline: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
     release_date: date | None = None
     original_language: Language | None = None
@@ -99,6 +111,10 @@ class GenrePublic(BaseModel):
 
 class GenreWithCount(GenrePublic):
     movie_count: int
+
+
+class GenreList(RootModel[list[GenreWithCount]]):
+    pass
 
 
 class CastPublic(BaseModel):

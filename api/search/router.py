@@ -2,8 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
+from api.cache import SEARCH, cached_json
 from api.deps import SettingsDep
 from api.movies.filters import FiltersDep, SortByQuery, parse_sort
 from api.pagination import PageDep
@@ -12,24 +13,47 @@ from api.search.schemas import FilterPage, SearchPage
 
 router = APIRouter(tags=["search"])
 
-Q = Annotated[str, Query(max_length=200, description="what to look for; typo-tolerant, as-you-type")]
+Q = Annotated[
+    str, Query(max_length=200, description="what to look for; typo-tolerant, as-you-type")
+]
 
 
-@router.get("/movies/search")
+@router.get("/movies/search", response_model=SearchPage)
 async def search_movies(
-    request: Request, settings: SettingsDep, params: PageDep, filters: FiltersDep, q: Q = "", sort_by: SortByQuery = None
-) -> SearchPage:
+    request: Request,
+    settings: SettingsDep,
+    params: PageDep,
+    filters: FiltersDep,
+    q: Q = "",
+    sort_by: SortByQuery = None,
+) -> Response:
     sort = parse_sort(sort_by) if sort_by else None
-    page = await service.run_search(request.app.state.meili, settings.MEILI_INDEX, q.strip(), filters, sort, params)
-    results = [service.search_result(hit, settings.IMAGE_BASE_URL) for hit in page.hits]
-    return SearchPage.build(params, page.total, results, facets=service.facets(page))
+
+    async def build() -> SearchPage:
+        page = await service.run_search(
+            request.app.state.meili, settings.MEILI_INDEX, q.strip(), filters, sort, params
+        )
+        results = [service.search_result(hit, settings.IMAGE_BASE_URL) for hit in page.hits]
+        return SearchPage.build(params, page.total, results, facets=service.facets(page))
+
+    return await cached_json(request, [SEARCH], build, vary=settings.MEILI_INDEX)
 
 
-@router.get("/movies/filter")
+@router.get("/movies/filter", response_model=FilterPage)
 async def filter_movies(
-    request: Request, settings: SettingsDep, params: PageDep, filters: FiltersDep, sort_by: SortByQuery = None
-) -> FilterPage:
+    request: Request,
+    settings: SettingsDep,
+    params: PageDep,
+    filters: FiltersDep,
+    sort_by: SortByQuery = None,
+) -> Response:
     sort = parse_sort(sort_by or "popularity.desc")
-    page = await service.run_search(request.app.state.meili, settings.MEILI_INDEX, "", filters, sort, params)
-    results = [service.list_item(hit, settings.IMAGE_BASE_URL) for hit in page.hits]
-    return FilterPage.build(params, page.total, results, facets=service.facets(page))
+
+    async def build() -> FilterPage:
+        page = await service.run_search(
+            request.app.state.meili, settings.MEILI_INDEX, "", filters, sort, params
+        )
+        results = [service.list_item(hit, settings.IMAGE_BASE_URL) for hit in page.hits]
+        return FilterPage.build(params, page.total, results, facets=service.facets(page))
+
+    return await cached_json(request, [SEARCH], build, vary=settings.MEILI_INDEX)

@@ -1,5 +1,6 @@
 """Search decisions: asking the index, and turning its documents into the public shapes."""
 
+import logging
 from typing import Any
 
 from meilisearch_python_sdk import AsyncClient
@@ -12,6 +13,8 @@ from api.movies.schemas import MovieListItem
 from indexer import SearchFailed, SearchPage, SearchUnavailable, search_movies
 from indexer.query import MovieFilters, SortSpec
 
+log = logging.getLogger(__name__)
+
 EMPTY = SearchPage(total=0, hits=[], facets={})
 
 
@@ -23,6 +26,7 @@ async def run_search(
     try:
         return await search_movies(client, index, q, filters, sort, params.page, params.per_page)
     except (SearchUnavailable, SearchFailed) as exc:
+        log.warning("search failed: %s", exc)
         raise ServiceUnavailable(
             "Search is temporarily unavailable; please try again shortly", "search_unavailable"
         ) from exc

@@ -2,8 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
+from api.cache import CATALOG, TRENDING, cached_json
 from api.db import SessionDep
 from api.deps import SettingsDep
 from api.movies.present import list_item
@@ -16,13 +17,17 @@ from api.types import utcnow
 router = APIRouter(tags=["movies"])
 
 
-@router.get("/movies/trending")
+@router.get("/movies/trending", response_model=Page[MovieListItem])
 async def list_trending(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     params: PageDep,
     window: Annotated[Window, Query(description="the activity window")] = "week",
-) -> Page[MovieListItem]:
-    total, movies = await queries.page_trending(session, window, utcnow(), params)
-    items = [list_item(m, settings.IMAGE_BASE_URL) for m in movies]
-    return Page[MovieListItem].build(params, total, items)
+) -> Response:
+    async def build() -> Page[MovieListItem]:
+        total, movies = await queries.page_trending(session, window, utcnow(), params)
+        items = [list_item(m, settings.IMAGE_BASE_URL) for m in movies]
+        return Page[MovieListItem].build(params, total, items)
+
+    return await cached_json(request, [CATALOG, TRENDING], build)

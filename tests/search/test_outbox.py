@@ -3,6 +3,7 @@ also after a Meilisearch outage."""
 
 from typing import Any
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -109,3 +110,19 @@ class TestOutage:
             assert response.status_code == 503
             assert response.json()["code"] == "search_unavailable"
         assert listed.status_code == 200, "the database-served list must not depend on search"
+
+
+@pytest.mark.usefixtures("cache_on")
+class TestCachedSearch:
+    async def test_cached_search_refreshes_once_the_worker_indexed_the_change(
+        self, client: AsyncClient, admin: Account, resources: Resources
+    ) -> None:
+        movie_id = (await client.post("/movies", json=NEW_MOVIE, headers=admin.headers)).json()["id"]
+        await sync.drain(resources)
+        assert (await search(client, "Zyzzogeton"))["results"][0]["runtime"] is None
+        await client.patch(f"/movies/{movie_id}", json={"runtime": 77}, headers=admin.headers)
+        # Until the worker has indexed the change, search answers what the index holds...
+        assert (await search(client, "Zyzzogeton"))["results"][0]["runtime"] is None
+        await sync.drain(resources)
+        # ...and once it has, the cached answer is gone.
+        assert (await search(client, "Zyzzogeton"))["results"][0]["runtime"] == 77

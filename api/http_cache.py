@@ -1,0 +1,93 @@
+"""HTTP caching of public reads: an ETag on every public GET, 304 when the client has it,
+and Cache-Control saying who may keep the answer and for how long."""
+
+import hashlib
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Answers that depend on who asks; everything else a GET answers is the same for everyone.
+PRIVATE_PREFIXES = ("/users", "/watchlist", "/favorites", "/auth", "/reviews")
+UNCACHED_PATHS = ("/health", "/ready")
+
+
+def is_public(path: str) -> bool:
+    if path.startswith(PRIVATE_PREFIXES) or path.endswith("/account-state"):
+        return False
+    return not path.startswith(UNCACHED_PATHS)
+
+
+def etag_of(body: bytes) -> str:
+    return f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return etag in candidates
+
+
+class HttpCaching:
+    """Buffers successful public GET answers to tag them; private ones are marked no-store."""
+
+    def __init__(self, app: ASGIApp, max_age: int = 0) -> None:
+        self.app = app
+        # max-age 0: clients revalidate every time (cheap with a 304), never showing stale data.
+        self.public = f"public, max-age={max_age}" if max_age else "public, no-cache"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        if not is_public(scope["path"]):
+            await self.app(scope, receive, _with_headers(send, {"Cache-Control": "private, no-store"}))
+            return
+        await self._tagged(scope, receive, send)
+
+    async def _tagged(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def buffer(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                if message["status"] != 200:
+                    await send(message)
+                return
+            assert start is not None
+            if start["status"] != 200:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                await self._finish(scope, start, b"".join(chunks), send)
+
+        await self.app(scope, receive, buffer)
+
+    async def _finish(self, scope: Scope, start: Message, body: bytes, send: Send) -> None:
+        etag = etag_of(body)
+        headers = MutableHeaders(scope=start)
+        headers["ETag"] = etag
+        headers["Cache-Control"] = self.public
+        if matches(Headers(scope=scope).get("if-none-match"), etag):
+            not_modified = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+            await send({"type": "http.response.start", "status": 304, "headers": not_modified})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+
+
+def _with_headers(send: Send, extra: dict[str, str]) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            for name, value in extra.items():
+                headers.setdefault(name, value)
+        await send(message)
+
+    return wrapped

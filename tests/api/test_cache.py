@@ -1,0 +1,134 @@
+"""The Redis cache of public reads: served from Redis until a write, exact after it, and
+optional (Redis down: served uncached). HTTP caching: ETag, Cache-Control, 304."""
+
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+from redis.asyncio import Redis
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.cache import Cache
+from api.movies.models import Movie
+from tests.api.conftest import Catalog, unique
+from tests.conftest import Account
+
+
+async def rename_behind_the_cache(db: AsyncSession, movie_id: int, title: str) -> None:
+    """Change a row without going through the API: no cache version moves."""
+    await db.execute(update(Movie).where(Movie.id == movie_id).values(title=title))  # type: ignore[arg-type]
+    await db.commit()
+
+
+async def get_json(client: AsyncClient, path: str, **params: Any) -> Any:
+    response = await client.get(path, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.mark.usefixtures("cache_on")
+class TestRedisCache:
+    async def test_details_are_served_from_the_cache(self, client: AsyncClient, catalog: Catalog, db: AsyncSession) -> None:
+        movie = await catalog.movie("Original Cut")
+        assert (await get_json(client, f"/movies/{movie.id}"))["title"] == "Original Cut"
+        await rename_behind_the_cache(db, movie.id, "Changed Quietly")  # type: ignore[arg-type]
+        assert (await get_json(client, f"/movies/{movie.id}"))["title"] == "Original Cut"
+
+    async def test_an_admin_write_is_visible_at_once(
+        self, client: AsyncClient, catalog: Catalog, admin: Account
+    ) -> None:
+        movie = await catalog.movie("Before Edit", popularity=987654.0)
+        assert (await get_json(client, f"/movies/{movie.id}"))["title"] == "Before Edit"
+        assert (await get_json(client, "/movies/popular"))["results"][0]["title"] == "Before Edit"
+        patched = await client.patch(f"/movies/{movie.id}", json={"title": "After Edit"}, headers=admin.headers)
+        assert patched.status_code == 200
+        assert (await get_json(client, f"/movies/{movie.id}"))["title"] == "After Edit"
+        assert (await get_json(client, "/movies/popular"))["results"][0]["title"] == "After Edit"
+
+    async def test_a_rating_moves_the_cached_numbers_at_once(
+        self, client: AsyncClient, catalog: Catalog, user: Account
+    ) -> None:
+        movie = await catalog.movie(vote_average=6.0, vote_count=1, popularity=987655.0)
+        assert (await get_json(client, f"/movies/{movie.id}"))["vote_count"] == 1
+        await get_json(client, "/movies", sort_by="popularity.desc")
+        rated = await client.post(f"/reviews/{movie.id}", json={"rating": 10}, headers=user.headers)
+        assert rated.status_code == 201
+        details = await get_json(client, f"/movies/{movie.id}")
+        assert (details["vote_count"], details["vote_average"]) == (2, 8.0)
+        listed = await get_json(client, "/movies", sort_by="popularity.desc")
+        assert listed["results"][0]["vote_count"] == 2
+
+    async def test_a_deleted_movie_is_gone_from_cached_lists(
+        self, client: AsyncClient, catalog: Catalog, admin: Account
+    ) -> None:
+        genre = await catalog.genre(unique("Cached"))
+        movie = await catalog.movie(genres=[genre])
+        assert (await get_json(client, "/movies", genre=genre.name))["total_results"] == 1
+        await client.delete(f"/movies/{movie.id}", headers=admin.headers)
+        assert (await get_json(client, "/movies", genre=genre.name))["total_results"] == 0
+        assert (await client.get(f"/movies/{movie.id}")).status_code == 404
+
+    async def test_different_queries_are_cached_apart(self, client: AsyncClient, catalog: Catalog) -> None:
+        await catalog.movie(popularity=987656.0)
+        first = await get_json(client, "/movies/popular", per_page=1)
+        second = await get_json(client, "/movies/popular", per_page=2)
+        assert (first["per_page"], second["per_page"]) == (1, 2)
+
+    async def test_errors_are_not_cached(self, client: AsyncClient, catalog: Catalog, db: AsyncSession) -> None:
+        assert (await client.get("/movies/2000000000")).status_code == 404
+        movie = await catalog.movie()
+        assert (await client.get(f"/movies/{movie.id}")).status_code == 200
+
+
+class TestWithoutRedis:
+    async def test_reads_and_writes_work_with_redis_down(
+        self, app: Any, client: AsyncClient, catalog: Catalog, admin: Account
+    ) -> None:
+        real_cache = app.state.cache
+        down = Redis(host="127.0.0.1", port=9, socket_timeout=0.2, socket_connect_timeout=0.2)
+        app.state.cache = Cache(down, 300)
+        try:
+            movie = await catalog.movie("No Redis Today")
+            assert (await get_json(client, f"/movies/{movie.id}"))["title"] == "No Redis Today"
+            assert (await get_json(client, "/movies/popular"))["total_results"] >= 1
+            patched = await client.patch(f"/movies/{movie.id}", json={"runtime": 99}, headers=admin.headers)
+            assert patched.status_code == 200
+            assert (await get_json(client, f"/movies/{movie.id}"))["runtime"] == 99
+        finally:
+            app.state.cache = real_cache
+            await down.aclose()
+
+
+class TestHttpCaching:
+    async def test_public_reads_carry_an_etag_and_answer_304(self, client: AsyncClient, catalog: Catalog) -> None:
+        movie = await catalog.movie()
+        first = await client.get(f"/movies/{movie.id}")
+        etag = first.headers["etag"]
+        assert first.headers["cache-control"] == "public, no-cache"
+        again = await client.get(f"/movies/{movie.id}", headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["etag"] == etag
+
+    async def test_a_change_changes_the_etag(self, client: AsyncClient, catalog: Catalog, admin: Account) -> None:
+        movie = await catalog.movie()
+        etag = (await client.get(f"/movies/{movie.id}")).headers["etag"]
+        await client.patch(f"/movies/{movie.id}", json={"runtime": 101}, headers=admin.headers)
+        fresh = await client.get(f"/movies/{movie.id}", headers={"If-None-Match": etag})
+        assert fresh.status_code == 200 and fresh.headers["etag"] != etag
+
+    async def test_lists_and_genres_are_tagged(self, client: AsyncClient) -> None:
+        for path in ("/movies/popular", "/genres", "/movies?genre=drama"):
+            response = await client.get(path)
+            assert response.status_code == 200 and response.headers["etag"].startswith('"')
+
+    async def test_personal_answers_are_never_stored(self, client: AsyncClient, user: Account) -> None:
+        for path in ("/users/me", "/watchlist", "/favorites", "/users/me/reviews"):
+            response = await client.get(path, headers=user.headers)
+            assert response.status_code == 200
+            assert response.headers["cache-control"] == "private, no-store"
+            assert "etag" not in response.headers
+
+    async def test_errors_carry_no_etag(self, client: AsyncClient) -> None:
+        response = await client.get("/movies/2000000000")
+        assert response.status_code == 404 and "etag" not in response.headers
