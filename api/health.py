@@ -45,6 +45,10 @@ async def ready(request: Request) -> JSONResponse:
     checks = dict(zip(names, results, strict=True))
     down = [name for name, result in checks.items() if result != "ok"]
     if down:
-        body = {"detail": f"Not ready: {', '.join(down)} unreachable", "code": "not_ready", "checks": checks}
+        body = {
+            "detail": f"Not ready: {', '.join(down)} unreachable",
+            "code": "not_ready",
+            "checks": checks,
+        }
         return JSONResponse(body, status_code=503)
     return JSONResponse({"status": "ready", "checks": checks})

@@ -43,7 +43,9 @@ class HttpCaching:
             await self.app(scope, receive, send)
             return
         if not is_public(scope["path"]):
-            await self.app(scope, receive, _with_headers(send, {"Cache-Control": "private, no-store"}))
+            await self.app(
+                scope, receive, _with_headers(send, {"Cache-Control": "private, no-store"})
+            )
             return
         await self._tagged(scope, receive, send)
 

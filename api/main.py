@@ -62,7 +62,9 @@ async def _search_key(settings: Settings) -> str:
     none is configured (falling back to the master key if Meilisearch is down at start-up)."""
     if settings.MEILI_API_KEY or not settings.MEILI_MASTER_KEY:
         return settings.MEILI_API_KEY
-    admin = make_client(settings.MEILI_URL, settings.MEILI_MASTER_KEY, settings.MEILI_TIMEOUT_SECONDS)
+    admin = make_client(
+        settings.MEILI_URL, settings.MEILI_MASTER_KEY, settings.MEILI_TIMEOUT_SECONDS
+    )
     try:
         return await default_search_key(admin)
     except (SearchUnavailable, SearchFailed) as exc:

@@ -38,4 +38,6 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 Double = sa.Double().with_variant(mysql.DOUBLE(asdecimal=False), "mysql", "mariadb")
 
 # Titles folded for sorting compare by code point on every database.
-BinaryTitle = sa.String(300).with_variant(mysql.VARCHAR(300, collation="utf8mb4_bin"), "mysql", "mariadb")
+BinaryTitle = sa.String(300).with_variant(
+    mysql.VARCHAR(300, collation="utf8mb4_bin"), "mysql", "mariadb"
+)

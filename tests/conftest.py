@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -29,6 +30,7 @@ TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", f"mysql+asyncmy://root:@127.0.0.1:3306/marquee_test_{RUN_ID}"
 )
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+UTF8MB4 = "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PASSWORD_HASH = hash_password("password123")
 
@@ -47,15 +49,13 @@ async def recreate_database(url: str) -> None:
     """Drop and create the test database (MySQL), or remove the SQLite file."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and os.path.exists(parsed.database):
-            os.remove(parsed.database)
+        if parsed.database:
+            Path(parsed.database).unlink(missing_ok=True)  # noqa: ASYNC240 - test set-up
         return
     server = make_engine(parsed.set(database="").render_as_string(hide_password=False))
     async with server.begin() as conn:
         await conn.execute(text(f"DROP DATABASE IF EXISTS `{parsed.database}`"))
-        await conn.execute(
-            text(f"CREATE DATABASE `{parsed.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-        )
+        await conn.execute(text(f"CREATE DATABASE `{parsed.database}` {UTF8MB4}"))
     await server.dispose()
 
 

@@ -55,9 +55,15 @@ def _ensure_sqlite_dir(url: str) -> None:
 
 @import_app.command("tmdb")
 def import_tmdb_command(
-    movies: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="tmdb_5000_movies.csv[.gz]")],
-    credits: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="tmdb_5000_credits.csv[.gz]")] = None,
-    posters: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="posters CSV")] = None,
+    movies: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="tmdb_5000_movies.csv[.gz]")
+    ],
+    credits: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="tmdb_5000_credits.csv[.gz]")
+    ] = None,
+    posters: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="posters CSV")
+    ] = None,
 ) -> None:
     """Import TMDB 5000 CSV files (plain or gzipped); movies already present are skipped."""
     report = asyncio.run(_import(movies, credits, posters))
@@ -82,7 +88,10 @@ async def _wake_worker() -> bool:
     except Exception:  # noqa: BLE001 - no Redis: the worker's cron drains the outbox later
         return False
     try:
-        return await redis.enqueue_job("drain_outbox", _job_id=f"drain_outbox:{uuid.uuid4().hex}") is not None
+        return (
+            await redis.enqueue_job("drain_outbox", _job_id=f"drain_outbox:{uuid.uuid4().hex}")
+            is not None
+        )
     finally:
         await redis.aclose()
 
@@ -92,7 +101,7 @@ async def _import(movies: Path, credits: Path | None, posters: Path | None) -> I
     columns = [TextColumn("importing"), BarColumn(), DownloadColumn(), TimeElapsedColumn()]
     try:
         with Progress(*columns, console=console, transient=False) as progress:
-            task = progress.add_task("import", total=movies.stat().st_size)
+            task = progress.add_task("import", total=None)
 
             def advance(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
@@ -105,7 +114,9 @@ async def _import(movies: Path, credits: Path | None, posters: Path | None) -> I
 @app.command("create-admin")
 def create_admin(
     email: Annotated[str, typer.Option(help="the admin's email")],
-    password: Annotated[str, typer.Option(help="at least 8 characters", prompt=True, hide_input=True)],
+    password: Annotated[
+        str, typer.Option(help="at least 8 characters", prompt=True, hide_input=True)
+    ],
 ) -> None:
     """Create an admin account, or promote an existing one (and set its password)."""
     if len(password) < 8 or "@" not in email:
@@ -137,7 +148,9 @@ def worker() -> None:
 
 @app.command()
 def reindex(
-    enqueue: Annotated[bool, typer.Option("--enqueue", help="hand the rebuild to the worker")] = False,
+    enqueue: Annotated[
+        bool, typer.Option("--enqueue", help="hand the rebuild to the worker")
+    ] = False,
 ) -> None:
     """Rebuild the search index from the database and swap it in with no downtime."""
     if enqueue:
@@ -175,7 +188,9 @@ async def _reindex() -> int:
             task = progress.add_task("reindex", total=total)
             return await sync.rebuild_index(res, lambda n: progress.update(task, completed=n))
     except LockBusy:
-        raise typer.Exit(_fail("another reindex is running; try again when it has finished")) from None
+        raise typer.Exit(
+            _fail("another reindex is running; try again when it has finished")
+        ) from None
     finally:
         assert res.redis is not None
         await res.redis.aclose()

@@ -32,7 +32,9 @@ def _configured(name: str) -> bool:
 
 def _in_dotenv(name: str) -> bool:
     env = ROOT / ".env"
-    return env.exists() and any(line.startswith(f"{name}=") for line in env.read_text().splitlines())
+    return env.exists() and any(
+        line.startswith(f"{name}=") for line in env.read_text().splitlines()
+    )
 
 
 def _master_key() -> str:
@@ -53,7 +55,9 @@ def start_services(stack: ExitStack) -> None:
         print(f"marquee: embedded Redis-compatible server at {redis.url}", flush=True)
     if not _configured("MEILI_URL"):
         key = _master_key()
-        meili = stack.enter_context(start_meilisearch(DATA_DIR / "meilisearch", None, master_key=key))
+        meili = stack.enter_context(
+            start_meilisearch(DATA_DIR / "meilisearch", None, master_key=key)
+        )
         os.environ["MEILI_URL"], os.environ["MEILI_MASTER_KEY"] = meili.url, key
         print(f"marquee: local Meilisearch at {meili.url}", flush=True)
 
@@ -65,7 +69,9 @@ async def load_sample_if_empty(database_url: str) -> None:
         async with sessionmaker() as session:
             count = (await session.execute(select(func.count()).select_from(Movie))).scalar_one()
         if count == 0:
-            files = [SAMPLE / name for name in ("movies.csv.gz", "credits.csv.gz", "posters.csv.gz")]
+            files = [
+                SAMPLE / name for name in ("movies.csv.gz", "credits.csv.gz", "posters.csv.gz")
+            ]
             report = await import_tmdb(sessionmaker, *files)
             print(f"marquee: loaded the sample catalog ({report.imported} movies)", flush=True)
     finally:
@@ -79,8 +85,21 @@ def _run(args: list[str]) -> None:
 def serve() -> int:
     port = os.environ.get("PORT", "8000")
     marquee = [sys.executable, "-m", "worker.cli"]
-    uvicorn = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1", "--port", port]
-    children = [subprocess.Popen(uvicorn, cwd=ROOT), subprocess.Popen([*marquee, "worker"], cwd=ROOT)]
+    uvicorn = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.main:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+    ]
+    children = [
+        subprocess.Popen(uvicorn, cwd=ROOT),
+        subprocess.Popen([*marquee, "worker"], cwd=ROOT),
+    ]
     print(f"marquee: serving on http://127.0.0.1:{port} (docs at /docs); Ctrl-C stops", flush=True)
     stop = {"now": False}
 

@@ -30,7 +30,8 @@ async def drain_outbox(ctx: dict[str, Any]) -> int:
     try:
         return await sync.drain(ctx["res"])
     except LockBusy:
-        # Another drain is running; run again shortly so nothing it already passed waits for the cron.
+        # Another drain is running: retry shortly, so a change it has already passed by
+        # does not wait for the cron.
         raise Retry(defer=0.2) from None
     except (SearchUnavailable, SearchFailed, ConnectionError, OSError) as exc:
         log.warning("outbox drain failed (%s); retrying", exc)

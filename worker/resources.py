@@ -41,7 +41,9 @@ def redis_settings(settings: Settings) -> RedisSettings:
     return RedisSettings.from_dsn(settings.REDIS_URL)
 
 
-async def open_resources(settings: Settings | None = None, redis: ArqRedis | None = None) -> Resources:
+async def open_resources(
+    settings: Settings | None = None, redis: ArqRedis | None = None
+) -> Resources:
     settings = settings or get_settings()
     engine = make_engine(settings.DATABASE_URL)
     meili = make_client(settings.MEILI_URL, settings.MEILI_MASTER_KEY, WRITE_TIMEOUT_SECONDS)

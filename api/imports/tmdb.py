@@ -120,7 +120,11 @@ def parse_movie(row: Row, credits: Row | None, poster: Row | None) -> ParsedMovi
         "base_vote_average": min(max(votes, 0.0), 10.0),
         "base_vote_count": max(count, 0),
     }
-    genres = [(_db_id(g["id"], "genre id"), str(g["name"])[:64]) for g in _json_list(row.get("genres", ""), "genres") if "id" in g]
+    genres = [
+        (_db_id(g["id"], "genre id"), str(g["name"])[:64])
+        for g in _json_list(row.get("genres", ""), "genres")
+        if "id" in g
+    ]
     cast, directors = _credits(credits)
     return ParsedMovie(movie, genres, cast, directors)
 
@@ -139,7 +143,11 @@ def _credits(credits: Row | None) -> tuple[list[dict[str, Any]], list[tuple[int,
         if c.get("id") and c.get("name")
     ]
     crew = _json_list(credits.get("crew", ""), "crew")
-    directors = [(_db_id(c["id"], "director id"), str(c["name"])[:200]) for c in crew if c.get("job") == "Director"]
+    directors = [
+        (_db_id(c["id"], "director id"), str(c["name"])[:200])
+        for c in crew
+        if c.get("job") == "Director"
+    ]
     return cast, list(dict.fromkeys(directors))
 
 
@@ -186,7 +194,9 @@ async def _existing_ids(session: AsyncSession, model: Any, ids: set[int]) -> set
     return found
 
 
-async def _insert_missing(session: AsyncSession, model: Any, rows: dict[int, dict[str, Any]]) -> int:
+async def _insert_missing(
+    session: AsyncSession, model: Any, rows: dict[int, dict[str, Any]]
+) -> int:
     missing = set(rows) - await _existing_ids(session, model, set(rows))
     if missing:
         await session.execute(insert(model), [rows[i] for i in sorted(missing)])
@@ -205,9 +215,16 @@ async def load_batch(session: AsyncSession, batch: list[ParsedMovie], report: Im
     if not fresh:
         return
     genre_names = await _known_genre_names(session)
-    genres = {gid: {"id": gid, "name": name} for p in fresh for gid, name in p.genres if name.lower() not in genre_names}
+    genres = {
+        gid: {"id": gid, "name": name}
+        for p in fresh
+        for gid, name in p.genres
+        if name.lower() not in genre_names
+    }
     report.genres_created += await _insert_missing(session, Genre, genres)
-    people = {c["person_id"]: {"id": c["person_id"], "name": c["name"]} for p in fresh for c in p.cast}
+    people = {
+        c["person_id"]: {"id": c["person_id"], "name": c["name"]} for p in fresh for c in p.cast
+    }
     people.update({pid: {"id": pid, "name": name} for p in fresh for pid, name in p.directors})
     report.people_created += await _insert_missing(session, Person, people)
     await _insert_movies(session, fresh)
@@ -216,17 +233,39 @@ async def load_batch(session: AsyncSession, batch: list[ParsedMovie], report: Im
 
 async def _insert_movies(session: AsyncSession, fresh: list[ParsedMovie]) -> None:
     now = utcnow()
+    fresh_fields = {
+        "user_rating_sum": 0.0,
+        "user_rating_count": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
     movies = [
-        {**p.movie, "vote_average": p.movie["base_vote_average"], "vote_count": p.movie["base_vote_count"],
-         "user_rating_sum": 0.0, "user_rating_count": 0, "created_at": now, "updated_at": now}
+        {
+            **p.movie,
+            **fresh_fields,
+            "vote_average": p.movie["base_vote_average"],
+            "vote_count": p.movie["base_vote_count"],
+        }
         for p in fresh
     ]  # fmt: skip
     await session.execute(insert(Movie), movies)
     genre_ids = await _genre_ids_by_name(session)
-    links = {(p.movie["id"], genre_ids[n.lower()]) for p in fresh for _, n in p.genres if n.lower() in genre_ids}
-    await _insert_rows(session, MovieGenre, [{"movie_id": m, "genre_id": g} for m, g in sorted(links)])
+    links = {
+        (p.movie["id"], genre_ids[n.lower()])
+        for p in fresh
+        for _, n in p.genres
+        if n.lower() in genre_ids
+    }
+    await _insert_rows(
+        session, MovieGenre, [{"movie_id": m, "genre_id": g} for m, g in sorted(links)]
+    )
     credits = [
-        {"movie_id": p.movie["id"], "person_id": c["person_id"], "character": c["character"], "billing_order": c["order"]}
+        {
+            "movie_id": p.movie["id"],
+            "person_id": c["person_id"],
+            "character": c["character"],
+            "billing_order": c["order"],
+        }
         for p in fresh
         for c in p.cast
     ]
@@ -237,7 +276,9 @@ async def _insert_movies(session: AsyncSession, fresh: list[ParsedMovie]) -> Non
         for i, (pid, _) in enumerate(p.directors)
     ]
     await _insert_rows(session, MovieDirector, directors)
-    await _insert_rows(session, SearchOutbox, [{"movie_id": p.movie["id"], "created_at": now} for p in fresh])
+    await _insert_rows(
+        session, SearchOutbox, [{"movie_id": p.movie["id"], "created_at": now} for p in fresh]
+    )
 
 
 async def _genre_ids_by_name(session: AsyncSession) -> dict[str, int]:

@@ -13,8 +13,8 @@ from api.lists.models import ListEntry, ListKind
 from api.lists.schemas import AccountState, ListedMovie
 from api.movies.models import Movie
 from api.movies.present import list_item
-from api.pagination import Page, PageDep, PageParams
 from api.movies.queries import movie_exists
+from api.pagination import Page, PageDep, PageParams
 from api.reviews.queries import user_rating
 from api.settings import Settings
 from api.users.models import User

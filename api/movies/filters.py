@@ -39,17 +39,28 @@ class RawFilters:
 
 
 def _raw_filters(
-    genre: Annotated[str | None, Query(max_length=1000, description="names or ids; a,b all; a|b any")] = None,
+    genre: Annotated[
+        str | None, Query(max_length=1000, description="names or ids; a,b all; a|b any")
+    ] = None,
     language: Annotated[str | None, Query(max_length=200, description="ISO 639-1; a|b any")] = None,
     year: Annotated[int | None, Query(ge=1800, le=2200)] = None,
     release_date_gte: Annotated[date | None, Query(alias="release_date.gte")] = None,
     release_date_lte: Annotated[date | None, Query(alias="release_date.lte")] = None,
     vote_average_gte: Annotated[float | None, Query(alias="vote_average.gte", ge=0, le=10)] = None,
     vote_count_gte: Annotated[int | None, Query(alias="vote_count.gte", ge=0, le=2**31)] = None,
-    cast: Annotated[str | None, Query(max_length=1000, description="person ids; a,b all; a|b any")] = None,
+    cast: Annotated[
+        str | None, Query(max_length=1000, description="person ids; a,b all; a|b any")
+    ] = None,
 ) -> RawFilters:
     return RawFilters(
-        genre, language, year, release_date_gte, release_date_lte, vote_average_gte, vote_count_gte, cast
+        genre,
+        language,
+        year,
+        release_date_gte,
+        release_date_lte,
+        vote_average_gte,
+        vote_count_gte,
+        cast,
     )
 
 
@@ -138,7 +149,9 @@ def parse_sort(sort_by: str) -> SortSpec:
     return SortSpec(field=field, descending=direction == "desc")  # type: ignore[arg-type]
 
 
-async def _filters(session: SessionDep, raw: Annotated[RawFilters, Depends(_raw_filters)]) -> MovieFilters:
+async def _filters(
+    session: SessionDep, raw: Annotated[RawFilters, Depends(_raw_filters)]
+) -> MovieFilters:
     return await to_movie_filters(session, raw)
 
 

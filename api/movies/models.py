@@ -9,7 +9,6 @@ from api.people.models import Person
 from api.types import TABLE_ARGS, BinaryTitle, Double, UTCDateTime, utcnow
 from indexer.sorting import title_sort_key
 
-
 RELEASE_SORT = "coalesce(release_date, '9999-12-31')"
 
 

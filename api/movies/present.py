@@ -9,7 +9,9 @@ def poster_url(image_base: str, path: str | None) -> str | None:
 
 
 def _common(movie: Movie, image_base: str) -> dict[str, object]:
-    fields = movie.model_dump(exclude={"base_vote_average", "base_vote_count", "user_rating_sum", "user_rating_count"})
+    fields = movie.model_dump(
+        exclude={"base_vote_average", "base_vote_count", "user_rating_sum", "user_rating_count"}
+    )
     fields["genres"] = [GenrePublic(id=g.id, name=g.name) for g in movie.genres]  # type: ignore[arg-type]
     fields["poster_url"] = poster_url(image_base, movie.poster_path)
     fields["vote_average"] = round(movie.vote_average, 3)
@@ -32,4 +34,6 @@ def movie_public(movie: Movie, image_base: str) -> MoviePublic:
         for c in movie.cast_credits
     ]
     directors = [PersonPublic(id=d.person.id, name=d.person.name) for d in movie.director_links]  # type: ignore[arg-type]
-    return MoviePublic.model_validate({**_common(movie, image_base), "cast": cast, "directors": directors})
+    return MoviePublic.model_validate(
+        {**_common(movie, image_base), "cast": cast, "directors": directors}
+    )

@@ -110,7 +110,9 @@ async def page_movies(
     params: PageParams,
 ) -> tuple[int, list[Movie]]:
     where = and_(True, *clauses)
-    total = (await session.execute(select(func.count()).select_from(Movie).where(where))).scalar_one()
+    total = (
+        await session.execute(select(func.count()).select_from(Movie).where(where))
+    ).scalar_one()
     if params.offset >= total:
         return total, []
     stmt: Select[tuple[Movie]] = (

@@ -4,6 +4,8 @@ from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from api.cache import CATALOG, cached_json, movie_scope
 from api.db import SessionDep
@@ -23,9 +25,6 @@ from api.movies.schemas import (
 from api.pagination import Page, PageDep, PageParams
 from api.settings import Settings
 from indexer.query import MovieFilters, SortSpec
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
-
 
 router = APIRouter(tags=["movies"])
 MovieId = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -5,9 +5,9 @@ from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
-    RootModel,
     ConfigDict,
     Field,
+    RootModel,
     StringConstraints,
     field_validator,
     model_validator,

@@ -69,7 +69,9 @@ async def _reloaded(session: AsyncSession, movie_id: int) -> Movie:
     return movie
 
 
-async def _replace_relations(session: AsyncSession, movie: Movie, data: MovieCreate | MovieUpdate) -> None:
+async def _replace_relations(
+    session: AsyncSession, movie: Movie, data: MovieCreate | MovieUpdate
+) -> None:
     fields = data.model_fields_set
     assert movie.id is not None
     if "genres" in fields and data.genres is not None:

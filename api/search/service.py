@@ -7,9 +7,9 @@ from meilisearch_python_sdk import AsyncClient
 
 from api.errors import ServiceUnavailable
 from api.movies.present import poster_url
+from api.movies.schemas import MovieListItem
 from api.pagination import PageParams
 from api.search.schemas import Facets, Highlights, SearchResult
-from api.movies.schemas import MovieListItem
 from indexer import SearchFailed, SearchPage, SearchUnavailable, search_movies
 from indexer.query import MovieFilters, SortSpec
 
@@ -19,7 +19,12 @@ EMPTY = SearchPage(total=0, hits=[], facets={})
 
 
 async def run_search(
-    client: AsyncClient, index: str, q: str, filters: MovieFilters, sort: SortSpec | None, params: PageParams
+    client: AsyncClient,
+    index: str,
+    q: str,
+    filters: MovieFilters,
+    sort: SortSpec | None,
+    params: PageParams,
 ) -> SearchPage:
     if filters.impossible:
         return EMPTY
@@ -46,7 +51,10 @@ def search_result(hit: dict[str, Any], image_base: str) -> SearchResult:
 
 
 def _fields(hit: dict[str, Any], image_base: str) -> dict[str, Any]:
-    genres = [{"id": gid, "name": name} for gid, name in zip(hit["genre_ids"], hit["genres"], strict=False)]
+    genres = [
+        {"id": gid, "name": name}
+        for gid, name in zip(hit["genre_ids"], hit["genres"], strict=False)
+    ]
     return {
         **{k: hit.get(k) for k in MovieListItem.model_fields if k in hit},
         "genres": genres,

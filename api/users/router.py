@@ -27,7 +27,9 @@ async def register_user(session: SessionDep, body: UserRegister) -> UserPublic:
 
 @router.post("/auth/token")
 async def issue_token(
-    session: SessionDep, settings: SettingsDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+    session: SessionDep,
+    settings: SettingsDep,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> Token:
     user = await service.authenticate(session, form.username, form.password)
     if user is None or user.id is None:

@@ -32,7 +32,9 @@ def create_access_token(user_id: int, secret: str, minutes: int) -> str:
 def read_access_token(token: str, secret: str) -> int | None:
     """The user id in a valid, unexpired token; None for anything else."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]})
+        claims = jwt.decode(
+            token, secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]}
+        )
         return int(claims["sub"])
     except (jwt.PyJWTError, ValueError, TypeError):
         return None

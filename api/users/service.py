@@ -25,7 +25,11 @@ async def register(session: AsyncSession, data: UserRegister) -> User:
         raise Conflict("An account with this email already exists", "email_taken")
     display_name = data.display_name or email.split("@")[0]
     user = User.model_validate(
-        {"email": email, "password_hash": hash_password(data.password), "display_name": display_name}
+        {
+            "email": email,
+            "password_hash": hash_password(data.password),
+            "display_name": display_name,
+        }
     )
     session.add(user)
     try:

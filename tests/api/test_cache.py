@@ -29,7 +29,9 @@ async def get_json(client: AsyncClient, path: str, **params: Any) -> Any:
 
 @pytest.mark.usefixtures("cache_on")
 class TestRedisCache:
-    async def test_details_are_served_from_the_cache(self, client: AsyncClient, catalog: Catalog, db: AsyncSession) -> None:
+    async def test_details_are_served_from_the_cache(
+        self, client: AsyncClient, catalog: Catalog, db: AsyncSession
+    ) -> None:
         movie = await catalog.movie("Original Cut")
         assert (await get_json(client, f"/movies/{movie.id}"))["title"] == "Original Cut"
         await rename_behind_the_cache(db, movie.id, "Changed Quietly")  # type: ignore[arg-type]
@@ -41,7 +43,9 @@ class TestRedisCache:
         movie = await catalog.movie("Before Edit", popularity=987654.0)
         assert (await get_json(client, f"/movies/{movie.id}"))["title"] == "Before Edit"
         assert (await get_json(client, "/movies/popular"))["results"][0]["title"] == "Before Edit"
-        patched = await client.patch(f"/movies/{movie.id}", json={"title": "After Edit"}, headers=admin.headers)
+        patched = await client.patch(
+            f"/movies/{movie.id}", json={"title": "After Edit"}, headers=admin.headers
+        )
         assert patched.status_code == 200
         assert (await get_json(client, f"/movies/{movie.id}"))["title"] == "After Edit"
         assert (await get_json(client, "/movies/popular"))["results"][0]["title"] == "After Edit"
@@ -69,13 +73,17 @@ class TestRedisCache:
         assert (await get_json(client, "/movies", genre=genre.name))["total_results"] == 0
         assert (await client.get(f"/movies/{movie.id}")).status_code == 404
 
-    async def test_different_queries_are_cached_apart(self, client: AsyncClient, catalog: Catalog) -> None:
+    async def test_different_queries_are_cached_apart(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
         await catalog.movie(popularity=987656.0)
         first = await get_json(client, "/movies/popular", per_page=1)
         second = await get_json(client, "/movies/popular", per_page=2)
         assert (first["per_page"], second["per_page"]) == (1, 2)
 
-    async def test_errors_are_not_cached(self, client: AsyncClient, catalog: Catalog, db: AsyncSession) -> None:
+    async def test_errors_are_not_cached(
+        self, client: AsyncClient, catalog: Catalog, db: AsyncSession
+    ) -> None:
         assert (await client.get("/movies/2000000000")).status_code == 404
         movie = await catalog.movie()
         assert (await client.get(f"/movies/{movie.id}")).status_code == 200
@@ -92,7 +100,9 @@ class TestWithoutRedis:
             movie = await catalog.movie("No Redis Today")
             assert (await get_json(client, f"/movies/{movie.id}"))["title"] == "No Redis Today"
             assert (await get_json(client, "/movies/popular"))["total_results"] >= 1
-            patched = await client.patch(f"/movies/{movie.id}", json={"runtime": 99}, headers=admin.headers)
+            patched = await client.patch(
+                f"/movies/{movie.id}", json={"runtime": 99}, headers=admin.headers
+            )
             assert patched.status_code == 200
             assert (await get_json(client, f"/movies/{movie.id}"))["runtime"] == 99
         finally:
@@ -101,7 +111,9 @@ class TestWithoutRedis:
 
 
 class TestHttpCaching:
-    async def test_public_reads_carry_an_etag_and_answer_304(self, client: AsyncClient, catalog: Catalog) -> None:
+    async def test_public_reads_carry_an_etag_and_answer_304(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
         movie = await catalog.movie()
         first = await client.get(f"/movies/{movie.id}")
         etag = first.headers["etag"]
@@ -110,7 +122,9 @@ class TestHttpCaching:
         assert again.status_code == 304 and again.content == b""
         assert again.headers["etag"] == etag
 
-    async def test_a_change_changes_the_etag(self, client: AsyncClient, catalog: Catalog, admin: Account) -> None:
+    async def test_a_change_changes_the_etag(
+        self, client: AsyncClient, catalog: Catalog, admin: Account
+    ) -> None:
         movie = await catalog.movie()
         etag = (await client.get(f"/movies/{movie.id}")).headers["etag"]
         await client.patch(f"/movies/{movie.id}", json={"runtime": 101}, headers=admin.headers)
@@ -122,7 +136,9 @@ class TestHttpCaching:
             response = await client.get(path)
             assert response.status_code == 200 and response.headers["etag"].startswith('"')
 
-    async def test_personal_answers_are_never_stored(self, client: AsyncClient, user: Account) -> None:
+    async def test_personal_answers_are_never_stored(
+        self, client: AsyncClient, user: Account
+    ) -> None:
         for path in ("/users/me", "/watchlist", "/favorites", "/users/me/reviews"):
             response = await client.get(path, headers=user.headers)
             assert response.status_code == 200

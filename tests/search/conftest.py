@@ -67,12 +67,14 @@ async def resources(
 
 @pytest.fixture(scope="session")
 async def tmdb_settings(settings: Settings, meili_server: MeiliServer) -> AsyncIterator[Settings]:
-    """A database holding the TMDB catalog and an index built from it (by `marquee reindex`'s code)."""
+    """A database with the TMDB catalog, and an index built from it by `marquee reindex`'s code."""
     from worker.resources import open_resources
     from worker.sync import rebuild_index
 
     url = f"{settings.DATABASE_URL}_tmdb"
-    tmdb = settings.model_copy(update={"DATABASE_URL": url, "MEILI_INDEX": f"tmdb_{uuid.uuid4().hex[:8]}"})
+    tmdb = settings.model_copy(
+        update={"DATABASE_URL": url, "MEILI_INDEX": f"tmdb_{uuid.uuid4().hex[:8]}"}
+    )
     await recreate_database(url)
     await migrate(url)
     engine = make_engine(url)
@@ -92,9 +94,12 @@ async def tmdb_settings(settings: Settings, meili_server: MeiliServer) -> AsyncI
 async def tmdb_client(tmdb_settings: Settings) -> AsyncIterator[AsyncClient]:
     """An HTTP client on an app whose database and index hold the TMDB catalog (read-only)."""
     app = create_app(tmdb_settings)
-    async with app.router.lifespan_context(app):
-        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http:
-            yield http
+    transport = ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=transport, base_url="http://test") as http,
+    ):
+        yield http
 
 
 async def index_count(client: MeiliClient, uid: str) -> int:

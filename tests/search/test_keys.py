@@ -15,7 +15,9 @@ class TestScopedKey:
         key = api_key(app)
         assert key and key != settings.MEILI_MASTER_KEY
 
-    async def test_api_key_cannot_write_to_the_index(self, app, settings: Settings, search_index: str) -> None:  # type: ignore[no-untyped-def]
+    async def test_api_key_cannot_write_to_the_index(
+        self, app, settings: Settings, search_index: str
+    ) -> None:  # type: ignore[no-untyped-def]
         # A client of its own: a refused write may leave its connection unusable.
         client = make_client(settings.MEILI_URL, api_key(app), 5.0)
         try:

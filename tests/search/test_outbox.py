@@ -51,9 +51,13 @@ class TestOutboxDrain:
     async def test_update_and_delete_follow_into_the_index(
         self, client: AsyncClient, admin: Account, resources: Resources
     ) -> None:
-        movie_id = (await client.post("/movies", json=NEW_MOVIE, headers=admin.headers)).json()["id"]
+        movie_id = (await client.post("/movies", json=NEW_MOVIE, headers=admin.headers)).json()[
+            "id"
+        ]
         await sync.drain(resources)
-        await client.patch(f"/movies/{movie_id}", json={"title": "Quillback Summer"}, headers=admin.headers)
+        await client.patch(
+            f"/movies/{movie_id}", json={"title": "Quillback Summer"}, headers=admin.headers
+        )
         await sync.drain(resources)
         assert (await search(client, "Quillback"))["total_results"] == 1
         # The original title stays as it was created, so the old name still finds the movie.
@@ -71,7 +75,9 @@ class TestOutboxDrain:
         body = await search(client, "Ottoline")
         assert body["results"][0]["highlights"]["cast"] == ["<mark>Ottoline</mark> Varga"]
         person_id = created["cast"][0]["id"]
-        response = await client.get("/movies/filter", params={"cast": str(person_id), "genre": "quiet cinema"})
+        response = await client.get(
+            "/movies/filter", params={"cast": str(person_id), "genre": "quiet cinema"}
+        )
         assert [r["id"] for r in response.json()["results"]] == [created["id"]]
 
 
@@ -79,7 +85,9 @@ class TestOutage:
     async def test_writes_during_an_outage_become_searchable_after_it(
         self, client: AsyncClient, admin: Account, resources: Resources, db: AsyncSession
     ) -> None:
-        movie_id = (await client.post("/movies", json=NEW_MOVIE, headers=admin.headers)).json()["id"]
+        movie_id = (await client.post("/movies", json=NEW_MOVIE, headers=admin.headers)).json()[
+            "id"
+        ]
         healthy = resources.meili
         resources.meili = make_client("http://127.0.0.1:9", "key", 0.5)  # nothing listens there
         try:
@@ -96,7 +104,9 @@ class TestOutage:
         assert [r["id"] for r in (await search(client, "Zyzzogeton"))["results"]] == [movie_id]
         assert await pending(db) == 0
 
-    async def test_search_answers_503_when_meilisearch_is_down(self, app, client: AsyncClient) -> None:  # type: ignore[no-untyped-def]
+    async def test_search_answers_503_when_meilisearch_is_down(
+        self, app, client: AsyncClient
+    ) -> None:  # type: ignore[no-untyped-def]
         healthy = app.state.meili
         app.state.meili = make_client("http://127.0.0.1:9", "key", 0.5)
         try:
@@ -117,7 +127,9 @@ class TestCachedSearch:
     async def test_cached_search_refreshes_once_the_worker_indexed_the_change(
         self, client: AsyncClient, admin: Account, resources: Resources
     ) -> None:
-        movie_id = (await client.post("/movies", json=NEW_MOVIE, headers=admin.headers)).json()["id"]
+        movie_id = (await client.post("/movies", json=NEW_MOVIE, headers=admin.headers)).json()[
+            "id"
+        ]
         await sync.drain(resources)
         assert (await search(client, "Zyzzogeton"))["results"][0]["runtime"] is None
         await client.patch(f"/movies/{movie_id}", json={"runtime": 77}, headers=admin.headers)

@@ -27,7 +27,9 @@ SORTS = [
 ]  # fmt: skip
 
 
-async def ids_and_total(client: AsyncClient, path: str, params: dict[str, Any]) -> tuple[list[int], int]:
+async def ids_and_total(
+    client: AsyncClient, path: str, params: dict[str, Any]
+) -> tuple[list[int], int]:
     response = await client.get(path, params=params)
     assert response.status_code == 200, response.text
     body = response.json()
@@ -35,8 +37,12 @@ async def ids_and_total(client: AsyncClient, path: str, params: dict[str, Any]) 
 
 
 class TestFilterParity:
-    @pytest.mark.parametrize("filters", FILTERS, ids=lambda f: "&".join(f"{k}={v}" for k, v in f.items()) or "none")
-    async def test_filters_match_the_database(self, tmdb_client: AsyncClient, filters: dict[str, str]) -> None:
+    @pytest.mark.parametrize(
+        "filters", FILTERS, ids=lambda f: "&".join(f"{k}={v}" for k, v in f.items()) or "none"
+    )
+    async def test_filters_match_the_database(
+        self, tmdb_client: AsyncClient, filters: dict[str, str]
+    ) -> None:
         params = {**filters, "per_page": 100, "sort_by": "popularity.desc"}
         db_ids, db_total = await ids_and_total(tmdb_client, "/movies/", params)
         search_ids, search_total = await ids_and_total(tmdb_client, "/movies/filter/", params)
@@ -44,7 +50,9 @@ class TestFilterParity:
         assert search_ids == db_ids
 
     @pytest.mark.parametrize("sort_by", SORTS)
-    async def test_sorts_match_the_database_across_pages(self, tmdb_client: AsyncClient, sort_by: str) -> None:
+    async def test_sorts_match_the_database_across_pages(
+        self, tmdb_client: AsyncClient, sort_by: str
+    ) -> None:
         for page in (1, 2, 7):
             params = {"sort_by": sort_by, "per_page": 50, "page": page}
             db_ids, _ = await ids_and_total(tmdb_client, "/movies/", params)
@@ -54,18 +62,30 @@ class TestFilterParity:
 
 class TestFacets:
     async def test_genre_facet_counts_match_the_database(self, tmdb_client: AsyncClient) -> None:
-        response = await tmdb_client.get("/movies/filter/", params={"language": "en", "per_page": 1})
+        response = await tmdb_client.get(
+            "/movies/filter/", params={"language": "en", "per_page": 1}
+        )
         facets = response.json()["facets"]
         for genre in ("Drama", "Action", "Animation"):
-            _, expected = await ids_and_total(tmdb_client, "/movies/", {"language": "en", "genre": genre})
+            _, expected = await ids_and_total(
+                tmdb_client, "/movies/", {"language": "en", "genre": genre}
+            )
             assert facets["genres"].get(genre, 0) == expected
 
-    async def test_decade_and_language_facets_match_the_database(self, tmdb_client: AsyncClient) -> None:
-        response = await tmdb_client.get("/movies/filter/", params={"genre": "Comedy", "per_page": 1})
+    async def test_decade_and_language_facets_match_the_database(
+        self, tmdb_client: AsyncClient
+    ) -> None:
+        response = await tmdb_client.get(
+            "/movies/filter/", params={"genre": "Comedy", "per_page": 1}
+        )
         facets = response.json()["facets"]
         _, nineties = await ids_and_total(
-            tmdb_client, "/movies/", {"genre": "Comedy", "release_date.gte": "1990-01-01", "release_date.lte": "1999-12-31"}
+            tmdb_client,
+            "/movies/",
+            {"genre": "Comedy", "release_date.gte": "1990-01-01", "release_date.lte": "1999-12-31"},
         )
-        _, english = await ids_and_total(tmdb_client, "/movies/", {"genre": "Comedy", "language": "en"})
+        _, english = await ids_and_total(
+            tmdb_client, "/movies/", {"genre": "Comedy", "language": "en"}
+        )
         assert facets["decade"].get("1990s", 0) == nineties
         assert facets["language"].get("en", 0) == english

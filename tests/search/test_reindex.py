@@ -40,14 +40,20 @@ async def total(resources: Resources, q: str = "") -> int:
 
 
 class TestRebuild:
-    async def test_search_stays_complete_while_rebuilding(self, catalog: list[int], resources: Resources, monkeypatch: Any) -> None:
-        monkeypatch.setattr(sync, "REBUILD_BATCH", 5)  # several batches, so the rebuild takes a while
+    async def test_search_stays_complete_while_rebuilding(
+        self, catalog: list[int], resources: Resources, monkeypatch: Any
+    ) -> None:
+        monkeypatch.setattr(
+            sync, "REBUILD_BATCH", 5
+        )  # several batches, so the rebuild takes a while
         seen: list[int] = []
         rebuild = asyncio.create_task(sync.rebuild_index(resources))
         while not rebuild.done():
             seen.append(await total(resources))
         assert await rebuild == MOVIES
-        assert len(seen) > 1 and set(seen) == {MOVIES}, "every search during the rebuild saw the whole catalog"
+        assert len(seen) > 1 and set(seen) == {MOVIES}, (
+            "every search during the rebuild saw the whole catalog"
+        )
         assert await index_count(resources.meili, resources.index) == MOVIES
 
     async def test_writes_during_the_rebuild_survive_the_swap(
@@ -62,7 +68,9 @@ class TestRebuild:
                 yield batch
                 if first:  # rename a movie the rebuild has already copied
                     first = False
-                    stmt = update(Movie).where(Movie.id == catalog[0]).values(title="Thistledown Epic")  # type: ignore[arg-type]
+                    stmt = (
+                        update(Movie).where(Movie.id == catalog[0]).values(title="Thistledown Epic")
+                    )  # type: ignore[arg-type]
                     await db.execute(stmt)
                     await record_changes(db, [catalog[0]])
                     await db.commit()

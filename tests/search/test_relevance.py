@@ -39,7 +39,9 @@ class TestTitleSearch:
 
 
 class TestPeopleSearch:
-    async def test_actor_name_finds_their_movies_with_cast_highlights(self, tmdb_client: AsyncClient) -> None:
+    async def test_actor_name_finds_their_movies_with_cast_highlights(
+        self, tmdb_client: AsyncClient
+    ) -> None:
         body = await search(tmdb_client, q="Tom Hanks", per_page=10)
         assert body["total_results"] >= (30 if FULL else 3)
         top = body["results"][0]
@@ -58,7 +60,9 @@ class TestPeopleSearch:
 
 class TestSearchWithFilters:
     async def test_query_combines_with_filters_and_sort(self, tmdb_client: AsyncClient) -> None:
-        body = await search(tmdb_client, q="batman", genre="Action", sort_by="release_date.asc", per_page=50)
+        body = await search(
+            tmdb_client, q="batman", genre="Action", sort_by="release_date.asc", per_page=50
+        )
         dates = [r["release_date"] for r in body["results"] if r["release_date"]]
         assert body["results"] and dates == sorted(dates)
         assert all("Action" in [g["name"] for g in r["genres"]] for r in body["results"])
@@ -76,9 +80,16 @@ class TestSearchWithFilters:
 
     @pytest.mark.parametrize(
         "params",
-        [{"q": "x" * 201}, {"q": "a", "year": "soon"}, {"q": "a", "sort_by": "magic"}, {"q": "a", "per_page": 0}],
+        [
+            {"q": "x" * 201},
+            {"q": "a", "year": "soon"},
+            {"q": "a", "sort_by": "magic"},
+            {"q": "a", "per_page": 0},
+        ],
     )
-    async def test_bad_input_is_a_422(self, tmdb_client: AsyncClient, params: dict[str, Any]) -> None:
+    async def test_bad_input_is_a_422(
+        self, tmdb_client: AsyncClient, params: dict[str, Any]
+    ) -> None:
         response = await tmdb_client.get("/movies/search", params=params)
         assert response.status_code == 422
         assert response.json()["code"] == "validation_error"

@@ -59,7 +59,9 @@ class TestWorkerEndToEnd:
         await redis.aclose()
         worker_settings = settings.model_copy(update={"MEILI_INDEX": search_index})
         async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http:
-            created = await http.post("/movies", json={"title": "Brindlewick Harbor"}, headers=committed_admin)
+            created = await http.post(
+                "/movies", json={"title": "Brindlewick Harbor"}, headers=committed_admin
+            )
             assert created.status_code == 201
             movie_id = created.json()["id"]
             await run_worker_burst(worker_settings)
