@@ -1,0 +1,60 @@
+"""`marquee reindex` and `marquee reindex --enqueue`, run as an operator would."""
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from api.settings import Settings, get_settings
+from tests.meili_fixtures import drop_indexes
+from tests.search.conftest import index_count
+from worker.cli import app
+from worker.resources import connect_redis, open_resources
+
+
+@pytest.fixture
+def operator_env(tmdb_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The environment of an operator's shell, pointing at the TMDB test database."""
+    settings = tmdb_settings.model_copy(update={"MEILI_INDEX": f"cli_{uuid.uuid4().hex[:8]}"})
+    for name in ("DATABASE_URL", "REDIS_URL", "MEILI_URL", "MEILI_MASTER_KEY", "MEILI_INDEX"):
+        monkeypatch.setenv(name, str(getattr(settings, name)))
+    get_settings.cache_clear()
+    yield settings
+    get_settings.cache_clear()
+
+
+async def invoke(*args: str) -> Result:
+    # The command runs its own event loop, so it runs in a thread beside the test's.
+    return await asyncio.to_thread(CliRunner().invoke, app, list(args))
+
+
+class TestReindexCommand:
+    async def test_reindex_builds_the_whole_index(self, operator_env: Settings) -> None:
+        res = await open_resources(operator_env)
+        try:
+            result = await invoke("reindex")
+            assert result.exit_code == 0, result.output
+            async with res.sessionmaker() as session:
+                from api.search.queries import count_movies
+
+                expected = await count_movies(session)
+            assert f"reindexed {expected} movies" in result.output
+            assert await index_count(res.meili, operator_env.MEILI_INDEX) == expected
+        finally:
+            await drop_indexes(res.meili, operator_env.MEILI_INDEX)
+            await res.close()
+
+    async def test_enqueue_hands_the_rebuild_to_the_worker(self, operator_env: Settings) -> None:
+        result = await invoke("reindex", "--enqueue")
+        assert result.exit_code == 0, result.output
+        job_id = result.output.split("(job ")[1].split(")")[0]
+        redis = await connect_redis(operator_env)
+        try:
+            queued = {job.job_id: job.function for job in await redis.queued_jobs()}
+            assert queued.get(job_id) == "reindex"
+        finally:
+            await redis.zrem("arq:queue", job_id)
+            await redis.delete(f"arq:job:{job_id}")
+            await redis.aclose()
