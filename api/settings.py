@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET = "change-me-in-production"
+DEFAULT_SECRET = "development-only-secret-key-change-me-in-production"
 DATA_DIR = Path(".data")
 
 

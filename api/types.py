@@ -35,7 +35,9 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-Double = sa.Double().with_variant(mysql.DOUBLE(asdecimal=False), "mysql", "mariadb")
+Double: sa.types.TypeEngine[float] = sa.Double().with_variant(
+    mysql.DOUBLE(asdecimal=False), "mysql", "mariadb"
+)
 
 # Titles folded for sorting compare by code point on every database.
 BinaryTitle = sa.String(300).with_variant(

@@ -1,6 +1,7 @@
 """The operator command line: `marquee migrate | import tmdb | create-admin | worker | reindex`."""
 
 import asyncio
+import logging
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -143,6 +144,9 @@ def worker() -> None:
     from worker.main import WorkerSettings
     from worker.resources import redis_settings
 
+    logging.basicConfig(
+        level=get_settings().LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     run_worker(WorkerSettings, redis_settings=redis_settings(get_settings()))  # type: ignore[arg-type]
 
 

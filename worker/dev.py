@@ -69,10 +69,12 @@ async def load_sample_if_empty(database_url: str) -> None:
         async with sessionmaker() as session:
             count = (await session.execute(select(func.count()).select_from(Movie))).scalar_one()
         if count == 0:
-            files = [
-                SAMPLE / name for name in ("movies.csv.gz", "credits.csv.gz", "posters.csv.gz")
-            ]
-            report = await import_tmdb(sessionmaker, *files)
+            report = await import_tmdb(
+                sessionmaker,
+                movies=SAMPLE / "movies.csv.gz",
+                credits=SAMPLE / "credits.csv.gz",
+                posters=SAMPLE / "posters.csv.gz",
+            )
             print(f"marquee: loaded the sample catalog ({report.imported} movies)", flush=True)
     finally:
         await engine.dispose()

@@ -45,4 +45,4 @@ async def redis_lock(redis: Redis, name: str, ttl_ms: int = 30_000) -> AsyncIter
 async def _renew(redis: Redis, key: str, token: str, ttl_ms: int) -> None:
     while True:
         await asyncio.sleep(ttl_ms / 3000)
-        await redis.eval(_EXTEND, 1, key, token, ttl_ms)  # type: ignore[misc]
+        await redis.eval(_EXTEND, 1, key, token, str(ttl_ms))  # type: ignore[misc]

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from api.imports.files import CsvSource, KeyedReader, Row
 from api.movies.models import CastCredit, Genre, Movie, MovieDirector, MovieGenre
@@ -204,7 +205,7 @@ async def _insert_missing(
 
 
 async def _known_genre_names(session: AsyncSession) -> set[str]:
-    return {name.lower() for name in (await session.execute(select(Genre.name))).scalars()}
+    return {name.lower() for name in (await session.execute(select(col(Genre.name)))).scalars()}
 
 
 async def load_batch(session: AsyncSession, batch: list[ParsedMovie], report: ImportReport) -> None:
@@ -282,8 +283,8 @@ async def _insert_movies(session: AsyncSession, fresh: list[ParsedMovie]) -> Non
 
 
 async def _genre_ids_by_name(session: AsyncSession) -> dict[str, int]:
-    rows = await session.execute(select(Genre.name, Genre.id))
-    return {name.lower(): gid for name, gid in rows.all()}
+    rows = await session.execute(select(col(Genre.name), col(Genre.id)))
+    return {name.lower(): gid for name, gid in rows.all() if gid is not None}
 
 
 async def _insert_rows(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:

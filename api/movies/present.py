@@ -12,7 +12,7 @@ def _common(movie: Movie, image_base: str) -> dict[str, object]:
     fields = movie.model_dump(
         exclude={"base_vote_average", "base_vote_count", "user_rating_sum", "user_rating_count"}
     )
-    fields["genres"] = [GenrePublic(id=g.id, name=g.name) for g in movie.genres]  # type: ignore[arg-type]
+    fields["genres"] = [GenrePublic(id=g.id, name=g.name) for g in movie.genres]
     fields["poster_url"] = poster_url(image_base, movie.poster_path)
     fields["vote_average"] = round(movie.vote_average, 3)
     return fields
@@ -25,7 +25,7 @@ def list_item(movie: Movie, image_base: str) -> MovieListItem:
 def movie_public(movie: Movie, image_base: str) -> MoviePublic:
     cast = [
         CastPublic(
-            id=c.person.id,  # type: ignore[arg-type]
+            id=c.person.id,
             name=c.person.name,
             character=c.character,
             order=c.billing_order,
@@ -33,7 +33,7 @@ def movie_public(movie: Movie, image_base: str) -> MoviePublic:
         )
         for c in movie.cast_credits
     ]
-    directors = [PersonPublic(id=d.person.id, name=d.person.name) for d in movie.director_links]  # type: ignore[arg-type]
+    directors = [PersonPublic(id=d.person.id, name=d.person.name) for d in movie.director_links]
     return MoviePublic.model_validate(
         {**_common(movie, image_base), "cast": cast, "directors": directors}
     )

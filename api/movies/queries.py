@@ -8,6 +8,7 @@ from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from api.movies.models import CastCredit, Genre, Movie, MovieDirector, MovieGenre
 from api.pagination import PageParams
@@ -35,12 +36,12 @@ def with_everything() -> list[Any]:
 
 
 async def get_movie(session: AsyncSession, movie_id: int) -> Movie | None:
-    stmt = select(Movie).where(Movie.id == movie_id).options(*with_everything())
+    stmt = select(Movie).where(col(Movie.id) == movie_id).options(*with_everything())
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def movie_exists(session: AsyncSession, movie_id: int) -> bool:
-    stmt = select(Movie.id).where(Movie.id == movie_id)  # type: ignore[arg-type]
+    stmt = select(col(Movie.id)).where(col(Movie.id) == movie_id)
     return (await session.execute(stmt)).first() is not None
 
 
@@ -48,13 +49,15 @@ async def get_movies(session: AsyncSession, movie_ids: Sequence[int]) -> list[Mo
     """Movies with all their relations, in no particular order; missing ids are skipped."""
     if not movie_ids:
         return []
-    stmt = select(Movie).where(Movie.id.in_(movie_ids)).options(*with_everything())  # type: ignore[union-attr]
+    stmt = select(Movie).where(col(Movie.id).in_(movie_ids)).options(*with_everything())
     return list((await session.execute(stmt)).scalars())
 
 
 def _genre_clause(genre_ids: list[int], match_all: bool) -> list[ColumnElement[bool]]:
     def has(*ids: int) -> ColumnElement[bool]:
-        return exists().where(MovieGenre.movie_id == Movie.id, MovieGenre.genre_id.in_(ids))  # type: ignore[attr-defined]
+        return exists().where(
+            col(MovieGenre.movie_id) == col(Movie.id), col(MovieGenre.genre_id).in_(ids)
+        )
 
     if not genre_ids:
         return []
@@ -63,7 +66,9 @@ def _genre_clause(genre_ids: list[int], match_all: bool) -> list[ColumnElement[b
 
 def _cast_clause(person_ids: list[int], match_all: bool) -> list[ColumnElement[bool]]:
     def has(*ids: int) -> ColumnElement[bool]:
-        return exists().where(CastCredit.movie_id == Movie.id, CastCredit.person_id.in_(ids))  # type: ignore[attr-defined]
+        return exists().where(
+            col(CastCredit.movie_id) == col(Movie.id), col(CastCredit.person_id).in_(ids)
+        )
 
     if not person_ids:
         return []
@@ -73,23 +78,23 @@ def _cast_clause(person_ids: list[int], match_all: bool) -> list[ColumnElement[b
 def filter_clauses(f: MovieFilters) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
     if f.impossible:
-        return [Movie.id.is_(None)]  # type: ignore[union-attr]
+        return [col(Movie.id).is_(None)]
     clauses += _genre_clause(f.genres_all, match_all=True)
     clauses += _genre_clause(f.genres_any, match_all=False)
     clauses += _cast_clause(f.cast_all, match_all=True)
     clauses += _cast_clause(f.cast_any, match_all=False)
     if f.languages:
-        clauses.append(Movie.original_language.in_(f.languages))  # type: ignore[attr-defined]
+        clauses.append(col(Movie.original_language).in_(f.languages))
     if f.year is not None:
-        clauses.append(Movie.release_date.between(date(f.year, 1, 1), date(f.year, 12, 31)))  # type: ignore[union-attr]
+        clauses.append(col(Movie.release_date).between(date(f.year, 1, 1), date(f.year, 12, 31)))
     if f.release_date_gte is not None:
-        clauses.append(Movie.release_date >= f.release_date_gte)  # type: ignore[operator]
+        clauses.append(col(Movie.release_date) >= f.release_date_gte)
     if f.release_date_lte is not None:
-        clauses.append(Movie.release_date <= f.release_date_lte)  # type: ignore[operator]
+        clauses.append(col(Movie.release_date) <= f.release_date_lte)
     if f.vote_average_gte is not None:
-        clauses.append(Movie.vote_average >= f.vote_average_gte)  # type: ignore[arg-type]
+        clauses.append(col(Movie.vote_average) >= f.vote_average_gte)
     if f.vote_count_gte is not None:
-        clauses.append(Movie.vote_count >= f.vote_count_gte)  # type: ignore[arg-type]
+        clauses.append(col(Movie.vote_count) >= f.vote_count_gte)
     return clauses
 
 
@@ -97,10 +102,10 @@ def order_by(sort: SortSpec) -> list[Any]:
     """Sort column then id in the same direction, so one index serves both; NULL dates last."""
     column = _SORT_COLUMNS[sort.field]
     if sort.descending:  # MySQL and SQLite both put NULL last when descending
-        return [column.desc(), Movie.id.desc()]  # type: ignore[union-attr]
+        return [column.desc(), col(Movie.id).desc()]
     if sort.field == "release_date":
         column = Movie.release_sort  # NULL dates last, through an index
-    return [column.asc(), Movie.id.asc()]  # type: ignore[union-attr]
+    return [column.asc(), col(Movie.id).asc()]
 
 
 async def page_movies(
@@ -115,7 +120,7 @@ async def page_movies(
     ).scalar_one()
     if params.offset >= total:
         return total, []
-    stmt: Select[tuple[Movie]] = (
+    stmt: Select[Movie] = (
         select(Movie)
         .where(where)
         .order_by(*order_by(sort))
@@ -132,17 +137,17 @@ async def resolve_genres(session: AsyncSession, names: Sequence[str]) -> dict[st
         return {}
     lowered = {name.lower() for name in names}
     rows = await session.execute(
-        select(func.lower(Genre.name), Genre.id).where(func.lower(Genre.name).in_(lowered))
+        select(func.lower(Genre.name), col(Genre.id)).where(func.lower(Genre.name).in_(lowered))
     )
     return {name: gid for name, gid in rows.all()}
 
 
 async def list_genres_with_counts(session: AsyncSession) -> list[tuple[Genre, int]]:
-    count = func.count(MovieGenre.movie_id)  # type: ignore[arg-type]
+    count = func.count(col(MovieGenre.movie_id))
     stmt = (
         select(Genre, count)
-        .outerjoin(MovieGenre, MovieGenre.genre_id == Genre.id)  # type: ignore[arg-type]
-        .group_by(Genre.id)  # type: ignore[arg-type]
+        .outerjoin(MovieGenre, col(MovieGenre.genre_id) == col(Genre.id))
+        .group_by(col(Genre.id))
         .order_by(Genre.name)
     )
     return [(genre, n) for genre, n in (await session.execute(stmt)).all()]

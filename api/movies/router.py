@@ -155,6 +155,6 @@ async def delete_movie(session: SessionDep, _: AdminUser, movie_id: MovieId) -> 
 async def list_genres(request: Request, session: SessionDep) -> Response:
     async def build() -> GenreList:
         rows = await queries.list_genres_with_counts(session)
-        return GenreList([GenreWithCount(id=g.id, name=g.name, movie_count=n) for g, n in rows])  # type: ignore[arg-type]
+        return GenreList([GenreWithCount(id=g.id, name=g.name, movie_count=n) for g, n in rows])
 
     return await cached_json(request, [CATALOG], build)

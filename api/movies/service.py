@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from api.errors import Invalid, NotFound
 from api.movies import queries
@@ -48,7 +49,7 @@ async def delete_movie(session: AsyncSession, movie_id: int) -> None:
     if movie is None:
         raise NotFound(f"Movie {movie_id} not found", "movie_not_found")
     # Dependents (credits, genres, reviews, list entries) go by ON DELETE CASCADE.
-    await session.execute(delete(Movie).where(Movie.id == movie_id))  # type: ignore[arg-type]
+    await session.execute(delete(Movie).where(col(Movie.id) == movie_id))
     await record_changes(session, [movie_id])
 
 
@@ -119,7 +120,7 @@ async def resolve_person(session: AsyncSession, ref: PersonRef, field: str = "ca
             raise Invalid(detail, "unknown_person", loc=("body", field))
         return person
     assert ref.name is not None
-    stmt = select(Person).where(Person.name == ref.name).order_by(Person.id).limit(1)  # type: ignore[arg-type]
+    stmt = select(Person).where(col(Person.name) == ref.name).order_by(col(Person.id)).limit(1)
     person = (await session.execute(stmt)).scalars().first()
     if person is None:
         person = Person.model_validate({"name": ref.name})
@@ -129,7 +130,7 @@ async def resolve_person(session: AsyncSession, ref: PersonRef, field: str = "ca
 
 
 async def _replace_cast(session: AsyncSession, movie_id: int, cast: list[CastIn]) -> None:
-    await session.execute(delete(CastCredit).where(CastCredit.movie_id == movie_id))  # type: ignore[arg-type]
+    await session.execute(delete(CastCredit).where(col(CastCredit.movie_id) == movie_id))
     for position, item in enumerate(cast):
         person = await resolve_person(session, item)
         order = item.order if item.order is not None else position
@@ -138,7 +139,7 @@ async def _replace_cast(session: AsyncSession, movie_id: int, cast: list[CastIn]
 
 
 async def _replace_directors(session: AsyncSession, movie_id: int, refs: list[PersonRef]) -> None:
-    await session.execute(delete(MovieDirector).where(MovieDirector.movie_id == movie_id))  # type: ignore[arg-type]
+    await session.execute(delete(MovieDirector).where(col(MovieDirector.movie_id) == movie_id))
     seen: set[int] = set()
     for position, ref in enumerate(refs):
         person = await resolve_person(session, ref, "directors")

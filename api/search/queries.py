@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from api.movies.models import Movie
 from api.movies.queries import get_movies, with_everything
@@ -51,8 +52,8 @@ async def iter_source_batches(
         async with sessionmaker() as session:
             stmt = (
                 select(Movie)
-                .where(Movie.id > last_id)  # type: ignore[operator]
-                .order_by(Movie.id)  # type: ignore[arg-type]
+                .where(col(Movie.id) > last_id)
+                .order_by(col(Movie.id))
                 .limit(batch_size)
                 .options(*with_everything())
             )
@@ -72,8 +73,8 @@ async def claim_pending(session: AsyncSession, limit: int) -> list[SearchOutbox]
     """The oldest unprocessed outbox entries, locked so concurrent drains skip them."""
     stmt = (
         select(SearchOutbox)
-        .where(SearchOutbox.processed_at.is_(None))  # type: ignore[union-attr]
-        .order_by(SearchOutbox.id)  # type: ignore[arg-type]
+        .where(col(SearchOutbox.processed_at).is_(None))
+        .order_by(col(SearchOutbox.id))
         .limit(limit)
     )
     if session.bind is not None and session.bind.dialect.name != "sqlite":
@@ -84,7 +85,7 @@ async def claim_pending(session: AsyncSession, limit: int) -> list[SearchOutbox]
 async def mark_processed(session: AsyncSession, entry_ids: Sequence[int]) -> None:
     stmt = (
         update(SearchOutbox)
-        .where(SearchOutbox.id.in_(entry_ids))  # type: ignore[union-attr]
+        .where(col(SearchOutbox.id).in_(entry_ids))
         .values(processed_at=utcnow())
     )
     await session.execute(stmt)
@@ -92,16 +93,22 @@ async def mark_processed(session: AsyncSession, entry_ids: Sequence[int]) -> Non
 
 async def changed_since(session: AsyncSession, since: datetime) -> list[int]:
     """Movies with an outbox entry recorded at or after `since` (replayed after a reindex)."""
-    stmt = select(SearchOutbox.movie_id).where(SearchOutbox.created_at >= since).distinct()  # type: ignore[arg-type]
+    stmt = (
+        select(col(SearchOutbox.movie_id)).where(col(SearchOutbox.created_at) >= since).distinct()
+    )
     return list((await session.execute(stmt)).scalars())
 
 
 async def purge_processed(session: AsyncSession, before: datetime) -> int:
-    stmt = delete(SearchOutbox).where(SearchOutbox.processed_at < before)  # type: ignore[operator]
+    stmt = delete(SearchOutbox).where(col(SearchOutbox.processed_at) < before)
     result = await session.execute(stmt)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def pending_count(session: AsyncSession) -> int:
-    stmt = select(func.count()).select_from(SearchOutbox).where(SearchOutbox.processed_at.is_(None))  # type: ignore[union-attr]
+    stmt = (
+        select(func.count())
+        .select_from(SearchOutbox)
+        .where(col(SearchOutbox.processed_at).is_(None))
+    )
     return (await session.execute(stmt)).scalar_one()
