@@ -42,6 +42,14 @@ class Settings(BaseSettings):
             raise ValueError("SECRET_KEY must be at least 32 characters in production")
         return self
 
+    @model_validator(mode="after")
+    def _admin_bootstrap_complete(self) -> "Settings":
+        if bool(self.ADMIN_EMAIL) != bool(self.ADMIN_PASSWORD):
+            raise ValueError("set ADMIN_EMAIL and ADMIN_PASSWORD together")
+        if self.ADMIN_EMAIL and ("@" not in self.ADMIN_EMAIL or len(self.ADMIN_PASSWORD or "") < 8):
+            raise ValueError("ADMIN_EMAIL must be an email and ADMIN_PASSWORD at least 8 characters")
+        return self
+
     @property
     def is_sqlite(self) -> bool:
         return self.DATABASE_URL.startswith("sqlite")

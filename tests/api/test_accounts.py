@@ -439,3 +439,16 @@ class TestSettings:
     def test_development_allows_the_default_secret(self) -> None:
         settings = Settings(_env_file=None, ENVIRONMENT="development", SECRET_KEY=DEFAULT_SECRET)  # type: ignore[call-arg]
         assert settings.SECRET_KEY == DEFAULT_SECRET
+
+    @pytest.mark.parametrize(
+        "admin",
+        [
+            {"ADMIN_EMAIL": "boss@example.com"},
+            {"ADMIN_PASSWORD": "long-enough-password"},
+            {"ADMIN_EMAIL": "boss@example.com", "ADMIN_PASSWORD": "short"},
+            {"ADMIN_EMAIL": "not-an-email", "ADMIN_PASSWORD": "long-enough-password"},
+        ],
+    )
+    def test_an_incomplete_or_weak_admin_bootstrap_is_refused(self, admin: dict[str, str]) -> None:
+        with pytest.raises(ValidationError, match="ADMIN_"):
+            Settings(_env_file=None, **admin)  # type: ignore[arg-type]
