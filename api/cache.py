@@ -23,6 +23,16 @@ SEARCH = "search"  # what the index holds: bumped by the worker once Meilisearch
 TRENDING = "trending"  # the trending scores: bumped by the cron that recomputes them
 
 
+# Reads the versions, builds the key and gets it in one round trip. (It reads a key it does
+# not declare, so it is for a single Redis, not a cluster.)
+_LOOKUP = """
+local stamp = {}
+for i, version_key in ipairs(KEYS) do stamp[i] = redis.call('get', version_key) or '0' end
+local key = ARGV[1] .. ':' .. table.concat(stamp, '.') .. ':' .. ARGV[2]
+return {key, redis.call('get', key)}
+"""
+
+
 def movie_scope(movie_id: int) -> str:
     return f"movie:{movie_id}"
 
@@ -36,30 +46,30 @@ class Cache:
     def enabled(self) -> bool:
         return self.redis is not None and self.ttl > 0
 
-    async def key(self, name: str, scopes: Iterable[str]) -> str | None:
-        """The key for `name` under the scopes' current versions; None when Redis is out."""
+    async def lookup(self, name: str, scopes: Iterable[str]) -> tuple[str, bytes | None] | None:
+        """The key for `name` under the scopes' current versions, and what it holds, in one
+        round trip; None when Redis is out."""
         assert self.redis is not None
-        scopes = list(scopes)
+        version_keys = [f"{PREFIX}:v:{scope}" for scope in scopes]
         try:
-            versions = await self.redis.mget([f"{PREFIX}:v:{s}" for s in scopes])
+            key, value = await self.redis.eval(
+                _LOOKUP, len(version_keys), *version_keys, PREFIX, name
+            )  # type: ignore[misc]
         except (RedisError, OSError) as exc:
             log.debug("cache unavailable: %s", exc)
             return None
-        stamp = ".".join((v.decode() if isinstance(v, bytes) else str(v or 0)) for v in versions)
-        return f"{PREFIX}:{stamp}:{name}"
+        return key.decode(), value
 
     async def get_or_build(
         self, name: str, scopes: Iterable[str], build: Callable[[], Awaitable[BaseModel]]
     ) -> bytes:
         """The JSON for `name`, from the cache or built (and stored) now."""
-        key = await self.key(name, scopes) if self.enabled else None
-        if key is not None:
-            cached = await self._get(key)
-            if cached is not None:
-                return cached
+        found = await self.lookup(name, scopes) if self.enabled else None
+        if found is not None and found[1] is not None:
+            return found[1]
         body = (await build()).model_dump_json().encode()
-        if key is not None:
-            await self._set(key, body)
+        if found is not None:
+            await self._set(found[0], body)
         return body
 
     async def bump(self, scopes: Iterable[str]) -> None:
@@ -75,14 +85,6 @@ class Cache:
             log.warning(
                 "cache invalidation failed (%s); the worker bumps again when it indexes", exc
             )
-
-    async def _get(self, key: str) -> bytes | None:
-        assert self.redis is not None
-        try:
-            value = await self.redis.get(key)
-        except (RedisError, OSError):
-            return None
-        return value if isinstance(value, bytes) else None
 
     async def _set(self, key: str, body: bytes) -> None:
         assert self.redis is not None

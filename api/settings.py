@@ -47,7 +47,9 @@ class Settings(BaseSettings):
         if bool(self.ADMIN_EMAIL) != bool(self.ADMIN_PASSWORD):
             raise ValueError("set ADMIN_EMAIL and ADMIN_PASSWORD together")
         if self.ADMIN_EMAIL and ("@" not in self.ADMIN_EMAIL or len(self.ADMIN_PASSWORD or "") < 8):
-            raise ValueError("ADMIN_EMAIL must be an email and ADMIN_PASSWORD at least 8 characters")
+            raise ValueError(
+                "ADMIN_EMAIL must be an email and ADMIN_PASSWORD at least 8 characters"
+            )
         return self
 
     @property

@@ -38,7 +38,7 @@ class RawFilters:
     cast: str | None
 
 
-def _raw_filters(
+async def _raw_filters(
     genre: Annotated[
         str | None, Query(max_length=1000, description="names or ids; a,b all; a|b any")
     ] = None,

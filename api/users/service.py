@@ -1,5 +1,7 @@
 """Account decisions: registration, sign-in, admin bootstrap. Never commits."""
 
+import asyncio
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,7 +44,8 @@ async def register(session: AsyncSession, data: UserRegister) -> User:
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User | None:
     user = await find_by_email(session, email)
-    ok = verify_password(password, user.password_hash if user else None)
+    # argon2 is deliberately slow: keep it off the event loop.
+    ok = await asyncio.to_thread(verify_password, password, user.password_hash if user else None)
     return user if ok else None
 
 
