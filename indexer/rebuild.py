@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import AsyncIterable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from meilisearch_python_sdk import AsyncClient
+from meilisearch_python_sdk.models.task import TaskInfo
 
 from indexer.errors import SearchFailed, SearchUnavailable, translate_errors
-from indexer.settings import ensure_index, ensure_settings
-from indexer.sync import upsert
+from indexer.settings import PRIMARY_KEY, ensure_index, ensure_settings
 from indexer.tasks import wait_for
 
 log = logging.getLogger(__name__)
 BATCH_TIMEOUT = 600.0
+# Batches sent but not yet indexed: enough to keep Meilisearch busy, few enough to bound memory.
+IN_FLIGHT = 4
 
 
 def build_prefix(uid: str) -> str:
@@ -36,12 +39,7 @@ async def rebuild(
     build_uid = build_prefix(uid) + datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
     try:
         await ensure_settings(client, build_uid)
-        count = 0
-        async for batch in batches:
-            await upsert(client, build_uid, batch, max_wait=BATCH_TIMEOUT)
-            count += len(batch)
-            if on_progress is not None:
-                on_progress(count)
+        count = await _fill(client, build_uid, batches, on_progress)
         await ensure_index(client, uid)
         await wait_for(client, await client.swap_indexes([(uid, build_uid)]))
     except BaseException:
@@ -49,6 +47,29 @@ async def rebuild(
         raise
     # After the swap build_uid holds the previous documents.
     await _discard(client, build_uid)
+    return count
+
+
+async def _fill(
+    client: AsyncClient,
+    uid: str,
+    batches: AsyncIterable[list[dict[str, Any]]],
+    on_progress: Callable[[int], None] | None,
+) -> int:
+    """Send every batch, keeping a few in flight: the next batch is read while Meilisearch
+    indexes the last ones (and merges consecutive additions), and memory stays bounded."""
+    index = client.index(uid)
+    in_flight: deque[TaskInfo] = deque()
+    count = 0
+    async for batch in batches:
+        in_flight.append(await index.add_documents(batch, primary_key=PRIMARY_KEY))
+        count += len(batch)
+        if len(in_flight) > IN_FLIGHT:
+            await wait_for(client, in_flight.popleft(), BATCH_TIMEOUT)
+        if on_progress is not None:
+            on_progress(count)
+    for task in in_flight:
+        await wait_for(client, task, BATCH_TIMEOUT)
     return count
 
 

