@@ -1,0 +1,1 @@
+"""Benchmarks: figures for the issues, printed and written to bench/results/ (not tests)."""
