@@ -19,6 +19,7 @@ from indexer import (
     title_sort_key,
     upsert,
 )
+from indexer.search import RETRIEVED
 from tests.indexer.corpus import DOCUMENTS, SOURCES, matching
 from tests.meili_fixtures import drop_indexes, unique_uid
 from worker.devstack import free_port
@@ -106,15 +107,15 @@ class TestTextSearch:
             "cast": [],
         }
 
-    async def test_hits_are_documents_with_highlights(
+    async def test_hits_carry_the_rendered_fields_with_highlights(
         self, corpus: tuple[AsyncClient, str]
     ) -> None:
         result = await run(corpus, "matrix")
 
         hit = result.hits[0]
-        assert {key: value for key, value in hit.items() if key != "highlights"} == next(
-            doc for doc in DOCUMENTS if doc["id"] == 603
-        )
+        document = next(doc for doc in DOCUMENTS if doc["id"] == 603)
+        rendered = {key: document[key] for key in [*RETRIEVED, "cast"]}
+        assert {key: value for key, value in hit.items() if key != "highlights"} == rendered
         assert hit["highlights"] == {"title": "The <mark>Matrix</mark>", "cast": []}
 
     async def test_director_and_genre_are_searchable(self, corpus: tuple[AsyncClient, str]) -> None:
