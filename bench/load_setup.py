@@ -20,6 +20,7 @@ from sqlalchemy import text
 from api.db import make_engine, make_sessionmaker
 from api.imports.tmdb import import_tmdb
 from api.settings import Settings
+from bench import stack
 from worker.cli import alembic_config
 
 MYSQL_SERVER = os.environ.get("BENCH_MYSQL_URL", "mysql+asyncmy://root@127.0.0.1:3306")
@@ -125,21 +126,7 @@ def settings(meili_url: str, meili_key: str, cache_ttl: int, secret: str) -> Set
 
 
 def env(s: Settings) -> dict[str, str]:
-    names = (
-        "ENVIRONMENT",
-        "DATABASE_URL",
-        "REDIS_URL",
-        "MEILI_URL",
-        "MEILI_MASTER_KEY",
-        "MEILI_INDEX",
-        "SECRET_KEY",
-        "CACHE_TTL_SECONDS",
-        "LOG_LEVEL",
-    )
-    keep = {
-        k: v for k, v in os.environ.items() if not k.startswith(("MEILI_", "DATABASE_", "REDIS_"))
-    }
-    return {**keep, **{n: str(getattr(s, n)) for n in names}}
+    return stack.env(s, "ENVIRONMENT", "CACHE_TTL_SECONDS")
 
 
 def new_secret() -> str:

@@ -189,8 +189,9 @@ def settings(database: str, meili: Meili, index: str, secret: str | None = None)
     )
 
 
-def env(s: Settings) -> dict[str, str]:
-    """The same settings as environment variables, for a child process."""
+def env(s: Settings, *extra: str) -> dict[str, str]:
+    """The same settings as environment variables for a child process (plus `extra` names);
+    service addresses inherited from this shell are dropped, so a child never mixes them up."""
     names = (
         "DATABASE_URL",
         "REDIS_URL",
@@ -199,8 +200,12 @@ def env(s: Settings) -> dict[str, str]:
         "MEILI_INDEX",
         "SECRET_KEY",
         "LOG_LEVEL",
+        *extra,
     )
-    return {**os.environ, **{n: str(getattr(s, n)) for n in names}}
+    keep = {
+        k: v for k, v in os.environ.items() if not k.startswith(("MEILI_", "DATABASE_", "REDIS_"))
+    }
+    return {**keep, **{n: str(getattr(s, n)) for n in names}}
 
 
 def generated_catalog(movies: int) -> list[Path]:
