@@ -22,7 +22,8 @@ class PageParams:
 
 
 async def _page_params(
-    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
+    # Any page past the end is an empty page, not an error; the bound only keeps it an int.
+    page: Annotated[int, Query(ge=1, le=2**31 - 1, description="1-based page number")] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="items per page")] = 20,
 ) -> PageParams:
     return PageParams(page=page, per_page=per_page)
