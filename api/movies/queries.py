@@ -45,14 +45,6 @@ async def movie_exists(session: AsyncSession, movie_id: int) -> bool:
     return (await session.execute(stmt)).first() is not None
 
 
-async def get_movies(session: AsyncSession, movie_ids: Sequence[int]) -> list[Movie]:
-    """Movies with all their relations, in no particular order; missing ids are skipped."""
-    if not movie_ids:
-        return []
-    stmt = select(Movie).where(col(Movie.id).in_(movie_ids)).options(*with_everything())
-    return list((await session.execute(stmt)).scalars())
-
-
 def _genre_clause(genre_ids: list[int], match_all: bool) -> list[ColumnElement[bool]]:
     def has(*ids: int) -> ColumnElement[bool]:
         return exists().where(
