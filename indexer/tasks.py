@@ -11,7 +11,8 @@ from indexer.errors import SearchFailed, SearchUnavailable, translate_errors
 
 DEFAULT_TIMEOUT = 30.0
 FINISHED = frozenset({"succeeded", "failed", "canceled"})
-POLL_INTERVAL = 0.02
+# A one-document update takes ~25 ms: poll soon, then back off for long tasks.
+FIRST_POLL, MAX_POLL = 0.005, 0.05
 
 
 @translate_errors
@@ -22,10 +23,10 @@ async def wait_for(
     # Our own loop: the SDK's never stops on "canceled" and raises without the task's error.
     try:
         async with asyncio.timeout(max_wait):
-            result = await client.get_task(task.task_uid)
+            result, pause = await client.get_task(task.task_uid), FIRST_POLL
             while result.status not in FINISHED:
-                await asyncio.sleep(POLL_INTERVAL)
-                result = await client.get_task(task.task_uid)
+                await asyncio.sleep(pause)
+                result, pause = await client.get_task(task.task_uid), min(pause * 1.5, MAX_POLL)
     except TimeoutError:
         raise SearchUnavailable(f"task {task.task_uid} unfinished after {max_wait}s") from None
     if result.status != "succeeded":
