@@ -21,7 +21,7 @@ from typing import Any
 from api.db import make_engine, make_sessionmaker
 from api.imports.tmdb import import_tmdb
 from bench import stack
-from bench.report import ChildTimeout, PeakRss, isolated, mib, table, write_result
+from bench.report import ChildTimeout, PeakRss, isolated, mib, sized_result, table, write_result
 
 NAME = "import"
 TMDB_DB = "marquee_bench_tmdb"
@@ -151,7 +151,8 @@ def run(large: int = LARGE, profile: bool = False) -> str:
         "process's ru_maxrss.",
     ]
     body += "\n\n" + "\n".join(f"- {n}" for n in notes)
-    write_result(NAME, "Import benchmark", body, asyncio.run(stack.machine_rows()))
+    name, command = sized_result(NAME, "import_bench", large, LARGE)
+    write_result(name, "Import benchmark", body, asyncio.run(stack.machine_rows()), command)
     return body
 
 

@@ -26,7 +26,7 @@ from api.search import queries
 from api.search.models import SearchOutbox
 from api.types import utcnow
 from bench import import_bench, stack
-from bench.report import PeakRss, isolated, mib, table, write_result
+from bench.report import PeakRss, isolated, mib, sized_result, table, write_result
 from indexer import ensure_settings, make_client, to_document
 from indexer.settings import PRIMARY_KEY, index_exists
 from indexer.tasks import wait_for
@@ -267,7 +267,8 @@ def run(large: int = import_bench.LARGE) -> str:
         "ensure_settings applied first.",
     ]
     body += "\n\n" + "\n".join(f"- {n}" for n in notes)
-    write_result(NAME, "Reindex benchmark", body, asyncio.run(stack.machine_rows()))
+    name, command = sized_result(NAME, "reindex_bench", large, import_bench.LARGE)
+    write_result(name, "Reindex benchmark", body, asyncio.run(stack.machine_rows()), command)
     return body
 
 

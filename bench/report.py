@@ -61,12 +61,27 @@ def machine(mariadb: str, meilisearch: str) -> list[tuple[str, str]]:
     ]
 
 
-def write_result(name: str, title: str, body: str, machine_rows: list[tuple[str, str]]) -> Path:
+def sized_result(name: str, module: str, movies: int, default: int) -> tuple[str, str]:
+    """The result file's name and the command that makes it: the default catalog size keeps
+    `name`, another size gets its own file (import-1000k.md) so one run does not hide the other."""
+    if movies == default:
+        return name, f"python -m bench {name}"
+    return f"{name}-{movies // 1000}k", f"python -m bench.{module} --movies {movies}"
+
+
+def write_result(
+    name: str,
+    title: str,
+    body: str,
+    machine_rows: list[tuple[str, str]],
+    command: str | None = None,
+) -> Path:
     """bench/results/<name>.md: the figures, then the machine (written atomically)."""
+    command = command or f"python -m bench {name}"
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = (
-        f"# {title}\n\nMeasured {stamp} by `python -m bench {name}`.\n\n{body.strip()}\n\n"
+        f"# {title}\n\nMeasured {stamp} by `{command}`.\n\n{body.strip()}\n\n"
         f"## Machine\n\n{table(['', ''], machine_rows)}\n"
     )
     path = RESULTS / f"{name}.md"
