@@ -4,6 +4,8 @@ read after a write never meets the old value; with Redis down, reads are served 
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlencode
 
 from fastapi import Request, Response
@@ -11,8 +13,11 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import QueryParams
+from starlette.types import Scope
 
 from api.db import after_commit
+from api.redis_pipe import RedisPipe
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +38,63 @@ return {key, redis.call('get', key)}
 """
 
 
+# Stored values are the answer's ETag (a quoted 32-digit hex digest) followed by its JSON.
+ETAG_LENGTH = 34
+# How many distinct public URLs the HTTP layer remembers the cache scopes of (see `CachedRead`).
+MAX_REMEMBERED = 20_000
+
+
 def movie_scope(movie_id: int) -> str:
     return f"movie:{movie_id}"
 
 
+def etag_of(body: bytes) -> bytes:
+    return b'"' + hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b'"'
+
+
+def today_iso() -> str:
+    """A `vary` for answers that depend on the date (upcoming, now playing)."""
+    return date.today().isoformat()
+
+
+def request_target(scope: Scope) -> str:
+    """The path and the sorted query: what a cached answer is for (the order of parameters and
+    their encoding do not matter)."""
+    query = urlencode(sorted(QueryParams(scope["query_string"]).multi_items()))
+    return f"{scope['path']}?{query}"
+
+
+@dataclass(frozen=True, slots=True)
+class CachedRead:
+    """What a cached route's answer for one URL depends on: the scopes whose versions key it,
+    and `vary`, a value (or a function giving it) that also keys it."""
+
+    scopes: tuple[str, ...]
+    vary: str | Callable[[], str] = ""
+
+    def name(self, target: str) -> str:
+        vary = self.vary() if callable(self.vary) else self.vary
+        return hashlib.blake2b(f"{target}#{vary}".encode(), digest_size=16).hexdigest()
+
+
 class Cache:
-    def __init__(self, redis: Redis | None, ttl_seconds: int) -> None:
+    """Lookups go through `pipe` when there is one (the hot path), else through `redis`."""
+
+    def __init__(
+        self, redis: Redis | None, ttl_seconds: int, pipe: RedisPipe | None = None
+    ) -> None:
         self.redis = redis
         self.ttl = ttl_seconds
+        self.pipe = pipe
+        self._lookup = redis.register_script(_LOOKUP) if redis is not None else None
+        # URL -> what its route declared: lets the HTTP layer answer a hit before routing.
+        # A route's scopes are a function of its URL, so an entry never goes stale.
+        self.reads: dict[str, CachedRead] = {}
+
+    def remember(self, target: str, read: CachedRead) -> None:
+        if target not in self.reads and len(self.reads) >= MAX_REMEMBERED:
+            self.reads.clear()
+        self.reads[target] = read
 
     @property
     def enabled(self) -> bool:
@@ -49,27 +103,37 @@ class Cache:
     async def lookup(self, name: str, scopes: Iterable[str]) -> tuple[str, bytes | None] | None:
         """The key for `name` under the scopes' current versions, and what it holds, in one
         round trip; None when Redis is out."""
-        assert self.redis is not None
+        assert self._lookup is not None
         version_keys = [f"{PREFIX}:v:{scope}" for scope in scopes]
         try:
-            key, value = await self.redis.eval(
-                _LOOKUP, len(version_keys), *version_keys, PREFIX, name
-            )  # type: ignore[misc]
+            if self.pipe is not None:
+                key, value = await self.pipe.call(
+                    "EVAL", _LOOKUP, len(version_keys), *version_keys, PREFIX, name
+                )
+            else:
+                key, value = await self._lookup(keys=version_keys, args=[PREFIX, name])
         except (RedisError, OSError) as exc:
             log.debug("cache unavailable: %s", exc)
             return None
         return key.decode(), value
 
     async def get_or_build(
-        self, name: str, scopes: Iterable[str], build: Callable[[], Awaitable[BaseModel]]
+        self,
+        name: str,
+        scopes: Iterable[str],
+        build: Callable[[], Awaitable[BaseModel]],
+        key: str | None = None,
     ) -> bytes:
-        """The JSON for `name`, from the cache or built (and stored) now."""
-        found = await self.lookup(name, scopes) if self.enabled else None
-        if found is not None and found[1] is not None:
-            return found[1]
+        """The JSON for `name`, from the cache or built (and stored) now. `key`: the versioned
+        key a lookup just found empty, so a miss costs one round trip, not two."""
+        if key is None and self.enabled:
+            found = await self.lookup(name, scopes)
+            if found is not None and found[1] is not None:
+                return found[1][ETAG_LENGTH:]
+            key = found[0] if found is not None else None
         body = (await build()).model_dump_json().encode()
-        if found is not None:
-            await self._set(found[0], body)
+        if key is not None:
+            await self._set(key, etag_of(body) + body)
         return body
 
     async def bump(self, scopes: Iterable[str]) -> None:
@@ -111,18 +175,24 @@ def invalidate_after_commit(session: AsyncSession, scopes: Iterable[str]) -> Non
     after_commit(session, _bump)
 
 
+# Set by the HTTP layer when its lookup for this request missed: (name, versioned key).
+MISSED = "marquee.cache_missed"
+
+
 async def cached_json(
     request: Request,
     scopes: Iterable[str],
     build: Callable[[], Awaitable[BaseModel]],
-    vary: str = "",
+    vary: str | Callable[[], str] = "",
 ) -> Response:
     """Answer a public read from the cache, building (and storing) it on a miss. The key is
-    the path and the sorted query (plus `vary`, e.g. today's date for date windows)."""
-    query = urlencode(sorted(request.query_params.multi_items()))
-    name = hashlib.blake2b(
-        f"{request.url.path}?{query}#{vary}".encode(), digest_size=16
-    ).hexdigest()
+    the path and the sorted query, plus `vary` (e.g. `today_iso` for date windows)."""
     cache: Cache = request.app.state.cache
-    body = await cache.get_or_build(name, scopes, build)
+    target, read = request_target(request.scope), CachedRead(tuple(scopes), vary)
+    name = read.name(target)
+    if cache.enabled:
+        cache.remember(target, read)
+    missed: tuple[str, str] | None = request.scope.get(MISSED)
+    key = missed[1] if missed is not None and missed[0] == name else None
+    body = await cache.get_or_build(name, read.scopes, build, key)
     return Response(content=body, media_type="application/json")

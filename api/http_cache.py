@@ -1,10 +1,11 @@
 """HTTP caching of public reads: an ETag on every public GET, 304 when the client has it,
-and Cache-Control saying who may keep the answer and for how long."""
-
-import hashlib
+Cache-Control saying who may keep the answer and for how long, and cache hits answered here,
+before routing."""
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.cache import ETAG_LENGTH, MISSED, Cache, etag_of, request_target
 
 # Answers that depend on who asks; everything else a GET answers is the same for everyone.
 PRIVATE_PREFIXES = ("/users", "/watchlist", "/favorites", "/auth", "/reviews")
@@ -15,10 +16,6 @@ def is_public(path: str) -> bool:
     if path.startswith(PRIVATE_PREFIXES) or path.endswith("/account-state"):
         return False
     return not path.startswith(UNCACHED_PATHS)
-
-
-def etag_of(body: bytes) -> str:
-    return f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:
@@ -37,6 +34,7 @@ class HttpCaching:
         self.app = app
         # max-age 0: clients revalidate every time (cheap with a 304), never showing stale data.
         self.public = f"public, max-age={max_age}" if max_age else "public, no-cache"
+        self.public_header = (b"cache-control", self.public.encode())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
@@ -47,7 +45,38 @@ class HttpCaching:
                 scope, receive, _with_headers(send, {"Cache-Control": "private, no-store"})
             )
             return
+        if scope["method"] == "GET" and await self._from_cache(scope, send):
+            return
         await self._tagged(scope, receive, send)
+
+    async def _from_cache(self, scope: Scope, send: Send) -> bool:
+        """Answer a cache hit without routing: the route that stored it said which scopes
+        key its URL (Cache.reads), so this is the very lookup the route would make."""
+        cache: Cache | None = getattr(scope["app"].state, "cache", None)
+        if cache is None or not cache.enabled:
+            return False
+        target = request_target(scope)
+        read = cache.reads.get(target)
+        if read is None:
+            return False
+        name = read.name(target)
+        found = await cache.lookup(name, read.scopes)
+        if found is None:
+            return False
+        key, value = found
+        if value is None:
+            scope[MISSED] = (name, key)
+            return False
+        etag, body = value[:ETAG_LENGTH], value[ETAG_LENGTH:]
+        headers = [(b"content-type", b"application/json"), (b"etag", etag), self.public_header]
+        if matches(Headers(scope=scope).get("if-none-match"), etag.decode()):
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return True
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return True
 
     async def _tagged(self, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message | None = None
@@ -71,7 +100,7 @@ class HttpCaching:
         await self.app(scope, receive, buffer)
 
     async def _finish(self, scope: Scope, start: Message, body: bytes, send: Send) -> None:
-        etag = etag_of(body)
+        etag = etag_of(body).decode()
         headers = MutableHeaders(scope=start)
         headers["ETag"] = etag
         headers["Cache-Control"] = self.public

@@ -15,6 +15,7 @@ from api.health import router as health_router
 from api.http_cache import HttpCaching
 from api.lists.router import router as lists_router
 from api.movies.router import router as movies_router
+from api.redis_pipe import RedisPipe
 from api.reviews.router import router as reviews_router
 from api.search.router import router as search_router
 from api.settings import Settings, get_settings
@@ -57,6 +58,14 @@ def _redis(settings: Settings) -> ArqRedis:
     )
 
 
+def _pipe(settings: Settings) -> RedisPipe | None:
+    """The cache's lookup connection (see api.redis_pipe); none for a unix-socket Redis."""
+    try:
+        return RedisPipe(settings.REDIS_URL, REDIS_TIMEOUT_SECONDS)
+    except ValueError:
+        return None
+
+
 async def _search_key(settings: Settings) -> str:
     """The API only searches: it uses a search-only key, derived from the master key if
     none is configured (falling back to the master key if Meilisearch is down at start-up)."""
@@ -88,7 +97,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = make_engine(settings.DATABASE_URL)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.redis = _redis(settings)
-    app.state.cache = Cache(app.state.redis, settings.CACHE_TTL_SECONDS)
+    pipe = _pipe(settings)
+    app.state.cache = Cache(app.state.redis, settings.CACHE_TTL_SECONDS, pipe)
     app.state.meili = make_client(
         settings.MEILI_URL, await _search_key(settings), settings.MEILI_TIMEOUT_SECONDS
     )
@@ -96,6 +106,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        if pipe is not None:
+            await pipe.aclose()
         await app.state.redis.aclose()
         await app.state.meili.aclose()
         await app.state.engine.dispose()

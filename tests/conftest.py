@@ -176,7 +176,7 @@ async def cache_on(app):  # type: ignore[no-untyped-def]
             await app.state.redis.delete(*keys)
 
     real = app.state.cache
-    app.state.cache = Cache(app.state.redis, 300)
+    app.state.cache = Cache(app.state.redis, 300, real.pipe)
     await clear()
     yield app.state.cache
     await clear()

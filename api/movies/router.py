@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from api.cache import CATALOG, cached_json, movie_scope
+from api.cache import CATALOG, cached_json, movie_scope, today_iso
 from api.db import SessionDep
 from api.deps import AdminUser, SettingsDep
 from api.errors import NotFound
@@ -92,7 +92,7 @@ async def list_upcoming(
         request,
         [CATALOG],
         lambda: _page(session, settings, params, clauses, sort),
-        vary=today.isoformat(),
+        vary=today_iso,
     )
 
 
@@ -111,7 +111,7 @@ async def list_now_playing(
         request,
         [CATALOG],
         lambda: _page(session, settings, params, clauses, sort),
-        vary=today.isoformat(),
+        vary=today_iso,
     )
 
 

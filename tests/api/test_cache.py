@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cache import Cache
+from api.deps import _settings
 from api.movies.models import Movie
 from tests.api.conftest import Catalog, unique
 from tests.conftest import Account
@@ -87,6 +88,74 @@ class TestRedisCache:
         assert (await client.get("/movies/2000000000")).status_code == 404
         movie = await catalog.movie()
         assert (await client.get(f"/movies/{movie.id}")).status_code == 200
+
+
+@pytest.fixture
+def route_calls(app: Any) -> Any:
+    """How many requests reached a route (every movie route takes the settings dependency)."""
+    calls: list[str] = []
+
+    async def counted() -> Any:
+        calls.append("route")
+        return app.state.settings
+
+    app.dependency_overrides[_settings] = counted
+    yield calls
+    app.dependency_overrides.pop(_settings)
+
+
+@pytest.mark.usefixtures("cache_on")
+class TestHitsAnsweredBeforeRouting:
+    async def test_a_hit_never_reaches_the_route(
+        self, client: AsyncClient, catalog: Catalog, route_calls: list[str]
+    ) -> None:
+        movie = await catalog.movie("Fast Lane")
+        first = await client.get(f"/movies/{movie.id}")
+        assert route_calls == ["route"]
+        again = await client.get(f"/movies/{movie.id}/")
+        assert route_calls == ["route"]
+        assert again.status_code == 200 and again.json() == first.json()
+        for header in ("etag", "cache-control", "content-type", "content-length"):
+            assert again.headers[header] == first.headers[header], header
+
+    async def test_reordered_parameters_hit_the_same_answer(
+        self, client: AsyncClient, catalog: Catalog, route_calls: list[str]
+    ) -> None:
+        await catalog.movie(popularity=987657.0)
+        first = await get_json(client, "/movies", sort_by="popularity.desc", per_page=3)
+        again = await client.get("/movies?per_page=3&sort_by=popularity%2Edesc")
+        assert route_calls == ["route"] and again.json() == first
+
+    async def test_a_hit_answers_304_to_its_etag(
+        self, client: AsyncClient, catalog: Catalog, route_calls: list[str]
+    ) -> None:
+        etag = (await client.get("/movies/popular")).headers["etag"]
+        again = await client.get("/movies/popular", headers={"If-None-Match": f"W/{etag}"})
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["etag"] == etag and route_calls == ["route"]
+
+    async def test_after_a_write_the_route_answers_again(
+        self, client: AsyncClient, catalog: Catalog, admin: Account, route_calls: list[str]
+    ) -> None:
+        movie = await catalog.movie("First Print")
+        await client.get(f"/movies/{movie.id}")
+        patched = await client.patch(
+            f"/movies/{movie.id}", json={"title": "Second Print"}, headers=admin.headers
+        )
+        assert patched.status_code == 200
+        assert (await get_json(client, f"/movies/{movie.id}"))["title"] == "Second Print"
+        assert (await get_json(client, f"/movies/{movie.id}"))["title"] == "Second Print"
+        # The first read, the PATCH, the read after it; the last one was a hit.
+        assert route_calls == ["route"] * 3
+
+    async def test_invalid_parameters_still_get_their_error(
+        self, client: AsyncClient, route_calls: list[str]
+    ) -> None:
+        for _ in range(2):
+            response = await client.get("/movies/popular?per_page=100000")
+            assert response.status_code == 422 and "etag" not in response.headers
+        # Both went through the route's validation: nothing was remembered for the URL.
+        assert route_calls == ["route"] * 2
 
 
 class TestWithoutRedis:
