@@ -6,6 +6,7 @@ import httpx2
 from meilisearch_python_sdk import AsyncClient
 
 from indexer.errors import SearchFailed, translate_errors
+from indexer.transport import SearchTransport
 
 # httpx asks for gzip by default; Meilisearch then streams a compressed, chunked answer that
 # meets the client's delayed ACK and stalls each keep-alive request by ~40 ms.
@@ -16,7 +17,10 @@ SEARCH_KEY_NAME = "Default Search API Key"
 def make_client(url: str, api_key: str | None, timeout: float = 5.0) -> AsyncClient:
     """A client for url whose requests give up after timeout seconds (connect: at most 1 s)."""
     client = AsyncClient(url, api_key, custom_headers=dict(NO_COMPRESSION))
-    client.http_client.timeout = httpx2.Timeout(timeout, connect=min(timeout, 1.0))
+    http = client.http_client
+    http.timeout = httpx2.Timeout(timeout, connect=min(timeout, 1.0))
+    # The SDK builds its httpx client itself; searches get our one-write transport.
+    http._transport = SearchTransport(http._transport)
     return client
 
 
