@@ -17,8 +17,11 @@ from indexer.tasks import wait_for
 
 log = logging.getLogger(__name__)
 BATCH_TIMEOUT = 600.0
-# Batches sent but not yet indexed: enough to keep Meilisearch busy, few enough to bound memory.
-IN_FLIGHT = 4
+# Batches sent but not yet indexed. Meilisearch indexes consecutive additions queued for an
+# index as one batch, and each batch pays work that grows with the index (word and prefix
+# post-processing): with 4 in flight a 100k rebuild cost the engine 200 s against 88 s for the
+# same documents sent at once. Sent batches live in Meilisearch's queue, not in our memory.
+IN_FLIGHT = 32
 
 
 def build_prefix(uid: str) -> str:
@@ -56,8 +59,8 @@ async def _fill(
     batches: AsyncIterable[list[dict[str, Any]]],
     on_progress: Callable[[int], None] | None,
 ) -> int:
-    """Send every batch, keeping a few in flight: the next batch is read while Meilisearch
-    indexes the last ones (and merges consecutive additions), and memory stays bounded."""
+    """Send every batch, keeping up to IN_FLIGHT queued: the next batches are read while
+    Meilisearch indexes the queued ones together, and our memory holds one batch."""
     index = client.index(uid)
     in_flight: deque[TaskInfo] = deque()
     count = 0
