@@ -1,5 +1,7 @@
-"""The Redis cache of public reads. Keys carry version numbers that every write bumps, so a
-read after a write never meets the old value; with Redis down, reads are served uncached."""
+"""The Redis cache of public reads. Every write bumps the version numbers of what it changed,
+and a stored answer is served only while the versions it was built under are still the current
+ones, so a read after a write never meets the old value; with Redis down, reads are served
+uncached."""
 
 import hashlib
 import logging
@@ -28,17 +30,8 @@ SEARCH = "search"  # what the index holds: bumped by the worker once Meilisearch
 TRENDING = "trending"  # the trending scores: bumped by the cron that recomputes them
 
 
-# Reads the versions, builds the key and gets it in one round trip. (It reads a key it does
-# not declare, so it is for a single Redis, not a cluster.)
-_LOOKUP = """
-local stamp = {}
-for i, version_key in ipairs(KEYS) do stamp[i] = redis.call('get', version_key) or '0' end
-local key = ARGV[1] .. ':' .. table.concat(stamp, '.') .. ':' .. ARGV[2]
-return {key, redis.call('get', key)}
-"""
-
-
-# Stored values are the answer's ETag (a quoted 32-digit hex digest) followed by its JSON.
+# A stored value: the versions it was built under, a newline, the answer's ETag (a quoted
+# 32-digit hex digest), then its JSON.
 ETAG_LENGTH = 34
 # How many distinct public URLs the HTTP layer remembers the cache scopes of (see `CachedRead`).
 MAX_REMEMBERED = 20_000
@@ -65,6 +58,16 @@ def request_target(scope: Scope) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Entry:
+    """What a lookup found: the scopes' current versions, and the answer stored under exactly
+    those versions, if any (etag and body are None otherwise)."""
+
+    stamp: bytes
+    etag: bytes | None = None
+    body: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CachedRead:
     """What a cached route's answer for one URL depends on: the scopes whose versions key it,
     and `vary`, a value (or a function giving it) that also keys it."""
@@ -86,7 +89,6 @@ class Cache:
         self.redis = redis
         self.ttl = ttl_seconds
         self.pipe = pipe
-        self._lookup = redis.register_script(_LOOKUP) if redis is not None else None
         # URL -> what its route declared: lets the HTTP layer answer a hit before routing.
         # A route's scopes are a function of its URL, so an entry never goes stale.
         self.reads: dict[str, CachedRead] = {}
@@ -100,40 +102,45 @@ class Cache:
     def enabled(self) -> bool:
         return self.redis is not None and self.ttl > 0
 
-    async def lookup(self, name: str, scopes: Iterable[str]) -> tuple[str, bytes | None] | None:
-        """The key for `name` under the scopes' current versions, and what it holds, in one
-        round trip; None when Redis is out."""
-        assert self._lookup is not None
-        version_keys = [f"{PREFIX}:v:{scope}" for scope in scopes]
+    async def lookup(self, name: str, scopes: Iterable[str]) -> Entry | None:
+        """The scopes' versions and the answer stored for `name`, read in one MGET (atomic, no
+        script to run); None when Redis is out."""
+        assert self.redis is not None
+        keys = [*(f"{PREFIX}:v:{scope}" for scope in scopes), f"{PREFIX}:d:{name}"]
         try:
             if self.pipe is not None:
-                key, value = await self.pipe.call(
-                    "EVAL", _LOOKUP, len(version_keys), *version_keys, PREFIX, name
-                )
+                *versions, value = await self.pipe.call("MGET", *keys)
             else:
-                key, value = await self._lookup(keys=version_keys, args=[PREFIX, name])
+                *versions, value = await self.redis.mget(keys)
         except (RedisError, OSError) as exc:
             log.debug("cache unavailable: %s", exc)
             return None
-        return key.decode(), value
+        stamp = b".".join(version or b"0" for version in versions)
+        if value is not None:
+            built_under, _, rest = value.partition(b"\n")
+            if built_under == stamp:
+                return Entry(stamp, rest[:ETAG_LENGTH], rest[ETAG_LENGTH:])
+        return Entry(stamp)
 
     async def get_or_build(
         self,
         name: str,
         scopes: Iterable[str],
         build: Callable[[], Awaitable[BaseModel]],
-        key: str | None = None,
+        stamp: bytes | None = None,
     ) -> bytes:
-        """The JSON for `name`, from the cache or built (and stored) now. `key`: the versioned
-        key a lookup just found empty, so a miss costs one round trip, not two."""
-        if key is None and self.enabled:
+        """The JSON for `name`, from the cache or built (and stored) now. `stamp`: the versions
+        a lookup that just missed read, so a miss costs one round trip, not two."""
+        if stamp is None and self.enabled:
             found = await self.lookup(name, scopes)
-            if found is not None and found[1] is not None:
-                return found[1][ETAG_LENGTH:]
-            key = found[0] if found is not None else None
+            if found is not None and found.body is not None:
+                return found.body
+            stamp = found.stamp if found is not None else None
         body = (await build()).model_dump_json().encode()
-        if key is not None:
-            await self._set(key, etag_of(body) + body)
+        if stamp is not None:
+            # Built after reading `stamp`: if a write bumped since, the stamp no longer matches
+            # and the entry is never served.
+            await self._set(f"{PREFIX}:d:{name}", stamp + b"\n" + etag_of(body) + body)
         return body
 
     async def bump(self, scopes: Iterable[str]) -> None:
@@ -175,7 +182,7 @@ def invalidate_after_commit(session: AsyncSession, scopes: Iterable[str]) -> Non
     after_commit(session, _bump)
 
 
-# Set by the HTTP layer when its lookup for this request missed: (name, versioned key).
+# Set by the HTTP layer when its lookup for this request missed: (name, the versions read).
 MISSED = "marquee.cache_missed"
 
 
@@ -192,7 +199,7 @@ async def cached_json(
     name = read.name(target)
     if cache.enabled:
         cache.remember(target, read)
-    missed: tuple[str, str] | None = request.scope.get(MISSED)
-    key = missed[1] if missed is not None and missed[0] == name else None
-    body = await cache.get_or_build(name, read.scopes, build, key)
+    missed: tuple[str, bytes] | None = request.scope.get(MISSED)
+    stamp = missed[1] if missed is not None and missed[0] == name else None
+    body = await cache.get_or_build(name, read.scopes, build, stamp)
     return Response(content=body, media_type="application/json")

@@ -5,7 +5,7 @@ before routing."""
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.cache import ETAG_LENGTH, MISSED, Cache, etag_of, request_target
+from api.cache import MISSED, Cache, etag_of, request_target
 
 # Answers that depend on who asks; everything else a GET answers is the same for everyone.
 PRIVATE_PREFIXES = ("/users", "/watchlist", "/favorites", "/auth", "/reviews")
@@ -63,11 +63,10 @@ class HttpCaching:
         found = await cache.lookup(name, read.scopes)
         if found is None:
             return False
-        key, value = found
-        if value is None:
-            scope[MISSED] = (name, key)
+        etag, body = found.etag, found.body
+        if etag is None or body is None:
+            scope[MISSED] = (name, found.stamp)
             return False
-        etag, body = value[:ETAG_LENGTH], value[ETAG_LENGTH:]
         headers = [(b"content-type", b"application/json"), (b"etag", etag), self.public_header]
         if matches(Headers(scope=scope).get("if-none-match"), etag.decode()):
             await send({"type": "http.response.start", "status": 304, "headers": headers})

@@ -1,10 +1,12 @@
 """The Redis cache of public reads: served from Redis until a write, exact after it, and
 optional (Redis down: served uncached). HTTP caching: ETag, Cache-Control, 304."""
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from httpx import AsyncClient
+from pydantic import BaseModel
 from redis.asyncio import Redis
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,6 +90,35 @@ class TestRedisCache:
         assert (await client.get("/movies/2000000000")).status_code == 404
         movie = await catalog.movie()
         assert (await client.get(f"/movies/{movie.id}")).status_code == 200
+
+
+class Answer(BaseModel):
+    text: str
+
+
+def answer(text: str) -> Callable[[], Awaitable[BaseModel]]:
+    async def build() -> BaseModel:
+        return Answer(text=text)
+
+    return build
+
+
+class TestVersionStamps:
+    async def test_an_answer_is_served_until_its_scope_is_bumped(self, cache_on: Cache) -> None:
+        name, scopes = unique("answer"), ["stamp-test"]
+        assert await cache_on.get_or_build(name, scopes, answer("one")) == b'{"text":"one"}'
+        assert await cache_on.get_or_build(name, scopes, answer("two")) == b'{"text":"one"}'
+        await cache_on.bump(scopes)
+        assert await cache_on.get_or_build(name, scopes, answer("three")) == b'{"text":"three"}'
+
+    async def test_an_answer_built_across_a_write_is_never_served(self, cache_on: Cache) -> None:
+        name, scopes = unique("answer"), ["stamp-test", "other-scope"]
+        before = await cache_on.lookup(name, scopes)
+        assert before is not None and before.body is None
+        await cache_on.bump(["other-scope"])  # a write commits while the answer is built
+        await cache_on.get_or_build(name, scopes, answer("old"), before.stamp)
+        after = await cache_on.lookup(name, scopes)
+        assert after is not None and after.stamp != before.stamp and after.body is None
 
 
 @pytest.fixture
