@@ -32,6 +32,12 @@ class ParsedMovie:
     genres: list[tuple[int, str]]
     cast: list[dict[str, Any]]  # person_id, name, character, order
     directors: list[tuple[int, str]]
+    line: int = 0  # where the movie was read, for the report
+    raw_id: str = ""
+
+    @property
+    def where(self) -> str:
+        return f"line {self.line} (id {self.raw_id!r})"
 
 
 @dataclass
@@ -157,10 +163,8 @@ def read_movies(
 ) -> Iterator[ParsedMovie]:
     credit_rows = KeyedReader(credits.rows(), lambda r: r.get("movie_id", "")) if credits else None
     poster_rows = KeyedReader(posters.rows(), lambda r: r.get("movie_id", "")) if posters else None
-    first_line: dict[int, int] = {}  # a repeated id would fail the whole batch on the primary key
     for row in movies.rows():
-        line = movies.line_of_last_row()
-        movie_id = row.get("id", "")
+        movie_id, line = row.get("id", ""), movies.line_of_last_row()
         credit = credit_rows.pop(movie_id) if credit_rows else None
         poster = poster_rows.pop(movie_id) if poster_rows else None
         try:
@@ -168,20 +172,27 @@ def read_movies(
         except (InvalidRow, KeyError, TypeError, ValueError, OverflowError) as exc:
             report.invalid(f"line {line} (id {movie_id!r})", str(exc))
             continue
-        seen = first_line.setdefault(parsed.movie["id"], line)
-        if seen != line:
-            report.invalid(f"line {line} (id {movie_id!r})", f"repeats the id of line {seen}")
-            continue
+        parsed.line, parsed.raw_id = line, movie_id
         yield parsed
 
 
-def _batches(items: Iterator[ParsedMovie], size: int) -> Iterator[list[ParsedMovie]]:
+def _batches(
+    items: Iterator[ParsedMovie], size: int, report: ImportReport
+) -> Iterator[list[ParsedMovie]]:
+    """Batches of distinct movies. A repeated id would fail its batch on the primary key, so a
+    repeat within a batch is reported here; one in a later batch finds the movie imported and
+    is skipped as existing. Only the current batch's ids are kept: memory stays flat."""
     batch: list[ParsedMovie] = []
+    first_line: dict[int, int] = {}
     for item in items:
+        seen = first_line.setdefault(item.movie["id"], item.line)
+        if seen != item.line:
+            report.invalid(item.where, f"repeats the id of line {seen}")
+            continue
         batch.append(item)
         if len(batch) == size:
             yield batch
-            batch = []
+            batch, first_line = [], {}
     if batch:
         yield batch
 
@@ -305,7 +316,8 @@ async def import_tmdb(
     movies_src = sources[0]
     assert movies_src is not None
     try:
-        for batch in _batches(read_movies(movies_src, sources[1], sources[2], report), BATCH_SIZE):
+        parsed = read_movies(movies_src, sources[1], sources[2], report)
+        for batch in _batches(parsed, BATCH_SIZE, report):
             async with sessionmaker() as session:
                 await load_batch(session, batch, report)
                 await session.commit()

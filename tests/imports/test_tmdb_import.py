@@ -211,6 +211,24 @@ class TestInvalidRows:
         assert first is not None and first.title == rows[0]["title"]
         assert count == 3
 
+    async def test_a_movie_id_repeated_in_a_later_batch_is_skipped_as_existing(
+        self,
+        scratch: async_sessionmaker[AsyncSession],
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        monkeypatch.setattr("api.imports.tmdb.BATCH_SIZE", 2)
+        rows = read_rows(SAMPLE_FILES[0])[:3]
+        repeated = dict(rows[0], title="Same id again")
+        movies = write_rows(tmp_path / "movies.csv", [*rows, repeated], movie_fieldnames())
+
+        report = await import_tmdb(scratch, movies)
+
+        assert (report.imported, report.skipped_existing, report.skipped_invalid) == (3, 1, 0)
+        async with scratch() as session:
+            first = await session.get(Movie, int(rows[0]["id"]))
+        assert first is not None and first.title == rows[0]["title"]
+
     @pytest.mark.parametrize("bad_id", ["99999999999", "inf", "-5", "0"])
     async def test_an_out_of_range_movie_id_is_skipped_as_invalid(
         self, scratch: async_sessionmaker[AsyncSession], tmp_path: Path, bad_id: str
