@@ -53,7 +53,8 @@ def today_iso() -> str:
 def request_target(scope: Scope) -> str:
     """The path and the sorted query: what a cached answer is for (the order of parameters and
     their encoding do not matter)."""
-    query = urlencode(sorted(QueryParams(scope["query_string"]).multi_items()))
+    raw: bytes = scope["query_string"]
+    query = urlencode(sorted(QueryParams(raw).multi_items())) if raw else ""
     return f"{scope['path']}?{query}"
 
 

@@ -68,7 +68,8 @@ class HttpCaching:
             scope[MISSED] = (name, found.stamp)
             return False
         headers = [(b"content-type", b"application/json"), (b"etag", etag), self.public_header]
-        if matches(Headers(scope=scope).get("if-none-match"), etag.decode()):
+        if_none_match = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
+        if if_none_match is not None and matches(if_none_match.decode("latin-1"), etag.decode()):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return True
