@@ -117,10 +117,9 @@ class Cache:
             log.debug("cache unavailable: %s", exc)
             return None
         stamp = b".".join(version or b"0" for version in versions)
-        if value is not None:
-            built_under, _, rest = value.partition(b"\n")
-            if built_under == stamp:
-                return Entry(stamp, rest[:ETAG_LENGTH], rest[ETAG_LENGTH:])
+        if value is not None and value.startswith(stamp + b"\n"):
+            start = len(stamp) + 1  # slice once: answers run to tens of KB
+            return Entry(stamp, value[start : start + ETAG_LENGTH], value[start + ETAG_LENGTH :])
         return Entry(stamp)
 
     async def get_or_build(
