@@ -37,7 +37,11 @@ class HttpCaching:
         self.public_header = (b"cache-control", self.public.encode())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+            # HEAD is GET without the body (RFC 9110 9.3.2): the routes only declare GET.
+            await self(dict(scope, method="GET"), receive, _without_body(send))
+            return
+        if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
         if not is_public(scope["path"]):
@@ -45,7 +49,7 @@ class HttpCaching:
                 scope, receive, _with_headers(send, {"Cache-Control": "private, no-store"})
             )
             return
-        if scope["method"] == "GET" and await self._from_cache(scope, send):
+        if await self._from_cache(scope, send):
             return
         await self._tagged(scope, receive, send)
 
@@ -111,6 +115,16 @@ class HttpCaching:
             return
         await send(start)
         await send({"type": "http.response.body", "body": body})
+
+
+def _without_body(send: Send) -> Send:
+    async def head(message: Message) -> None:
+        if message["type"] != "http.response.body":
+            await send(message)
+        elif not message.get("more_body", False):
+            await send({"type": "http.response.body", "body": b""})
+
+    return head
 
 
 def _with_headers(send: Send, extra: dict[str, str]) -> Send:

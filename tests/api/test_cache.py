@@ -245,6 +245,19 @@ class TestHttpCaching:
             assert response.headers["cache-control"] == "private, no-store"
             assert "etag" not in response.headers
 
+    async def test_head_is_get_without_the_body(
+        self, client: AsyncClient, catalog: Catalog, user: Account
+    ) -> None:
+        movie = await catalog.movie()
+        got = await client.get(f"/movies/{movie.id}")
+        head = await client.head(f"/movies/{movie.id}")
+        assert head.status_code == 200 and head.content == b""
+        for header in ("etag", "content-length", "content-type"):
+            assert head.headers[header] == got.headers[header]
+        mine = await client.head("/users/me", headers=user.headers)
+        assert mine.status_code == 200 and mine.headers["cache-control"] == "private, no-store"
+        assert (await client.head("/movies/2000000000")).status_code == 404
+
     async def test_errors_carry_no_etag(self, client: AsyncClient) -> None:
         response = await client.get("/movies/2000000000")
         assert response.status_code == 404 and "etag" not in response.headers
