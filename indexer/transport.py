@@ -106,7 +106,7 @@ async def _read_response(
     else:
         body, keep = await reader.read(), False
     # The body is handed over decoded: httpx must not try to decode it again.
-    headers = [(n, v) for n, v in headers if n.lower() not in (b"transfer-encoding",)]
+    headers = [(n, v) for n, v in headers if n.lower() != b"transfer-encoding"]
     return status, headers, body, keep
 
 

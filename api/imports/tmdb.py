@@ -37,7 +37,11 @@ class ParsedMovie:
 
     @property
     def where(self) -> str:
-        return f"line {self.line} (id {self.raw_id!r})"
+        return _where(self.line, self.raw_id)
+
+
+def _where(line: int, raw_id: str) -> str:
+    return f"line {line} (id {raw_id!r})"
 
 
 @dataclass
@@ -170,7 +174,7 @@ def read_movies(
         try:
             parsed = parse_movie(row, credit, poster)
         except (InvalidRow, KeyError, TypeError, ValueError, OverflowError) as exc:
-            report.invalid(f"line {line} (id {movie_id!r})", str(exc))
+            report.invalid(_where(line, movie_id), str(exc))
             continue
         parsed.line, parsed.raw_id = line, movie_id
         yield parsed
