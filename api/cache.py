@@ -126,7 +126,7 @@ class Cache:
         self,
         name: str,
         scopes: Iterable[str],
-        build: Callable[[], Awaitable[BaseModel]],
+        build: Callable[[], Awaitable[BaseModel | bytes]],
         stamp: bytes | None = None,
     ) -> bytes:
         """The JSON for `name`, from the cache or built (and stored) now. `stamp`: the versions
@@ -136,7 +136,7 @@ class Cache:
             if found is not None and found.body is not None:
                 return found.body
             stamp = found.stamp if found is not None else None
-        body = (await build()).model_dump_json().encode()
+        body = _json(await build())
         if stamp is not None:
             # Built after reading `stamp`: if a write bumped since, the stamp no longer matches
             # and the entry is never served.
@@ -165,6 +165,11 @@ class Cache:
             return
 
 
+def _json(answer: BaseModel | bytes) -> bytes:
+    """A route's answer as JSON: hot routes hand over bytes they serialized themselves."""
+    return answer if isinstance(answer, bytes) else answer.model_dump_json().encode()
+
+
 def invalidate_after_commit(session: AsyncSession, scopes: Iterable[str]) -> None:
     """Bump these scopes once the session commits, before the response goes out."""
     cache: Cache | None = session.info.get("cache")
@@ -189,16 +194,17 @@ MISSED = "marquee.cache_missed"
 async def cached_json(
     request: Request,
     scopes: Iterable[str],
-    build: Callable[[], Awaitable[BaseModel]],
+    build: Callable[[], Awaitable[BaseModel | bytes]],
     vary: str | Callable[[], str] = "",
 ) -> Response:
     """Answer a public read from the cache, building (and storing) it on a miss. The key is
     the path and the sorted query, plus `vary` (e.g. `today_iso` for date windows)."""
     cache: Cache = request.app.state.cache
+    if not cache.enabled:
+        return Response(content=_json(await build()), media_type="application/json")
     target, read = request_target(request.scope), CachedRead(tuple(scopes), vary)
     name = read.name(target)
-    if cache.enabled:
-        cache.remember(target, read)
+    cache.remember(target, read)
     missed: tuple[str, bytes] | None = request.scope.get(MISSED)
     stamp = missed[1] if missed is not None and missed[0] == name else None
     body = await cache.get_or_build(name, read.scopes, build, stamp)

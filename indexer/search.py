@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx2
 import orjson
 from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.errors import MeilisearchApiError
 
 from indexer.errors import translate_errors
 from indexer.query import MovieFilters, SortSpec, build_filter, build_sort
+from indexer.transport import SearchTransport
 
 # Index attribute -> the name the API reports the facet under.
 FACETS = {"genres": "genres", "original_language": "language", "decade": "decade"}
@@ -82,14 +84,18 @@ def search_request(
 async def _post_search(client: AsyncClient, uid: str, body: dict[str, Any]) -> dict[str, Any]:
     """The search request itself, answered as plain JSON: the SDK's typed results cost more
     than the search on a 40 KiB page. Errors still surface as the SDK's, for translate_errors."""
-    response = await client.http_client.post(
-        f"indexes/{uid}/search",
-        content=orjson.dumps(body),
-        headers={"Content-Type": "application/json"},
-    )
-    if response.status_code >= 400:
-        raise MeilisearchApiError(f"search failed ({response.status_code})", response)
-    results: dict[str, Any] = orjson.loads(response.content)
+    http, path, content = client.http_client, f"indexes/{uid}/search", orjson.dumps(body)
+    transport = getattr(http, "_transport", None)
+    if isinstance(transport, SearchTransport):
+        status, answer = await transport.post_search(http, path, content)
+    else:
+        headers = {"Content-Type": "application/json"}
+        response = await http.post(path, content=content, headers=headers)
+        status, answer = response.status_code, response.content
+    if status >= 400:
+        error = httpx2.Response(status, content=answer)
+        raise MeilisearchApiError(f"search failed ({status})", error)
+    results: dict[str, Any] = orjson.loads(answer)
     return results
 
 

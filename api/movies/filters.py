@@ -5,10 +5,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.db import SessionDep
 from api.errors import Invalid
 from api.movies.queries import resolve_genres
 from indexer.query import MovieFilters, SortSpec
@@ -90,11 +89,15 @@ def _ids(terms: list[str], name: str) -> list[int]:
     return [int(term) for term in terms]
 
 
-async def _genre_ids(session: AsyncSession, terms: list[str], match_all: bool) -> list[int] | None:
+async def _genre_ids(
+    sessions: async_sessionmaker[AsyncSession], terms: list[str], match_all: bool
+) -> list[int] | None:
     """Ids for the named or numbered genres; None when nothing can match (an unknown genre
-    among "all of", or only unknown ones among "any of")."""
-    names = [term for term in terms if not _is_id(term)]
-    known = await resolve_genres(session, names)
+    among "all of", or only unknown ones among "any of"). Only names need the database."""
+    known: dict[str, int] = {}
+    if names := [term for term in terms if not _is_id(term)]:
+        async with sessions() as session:
+            known = await resolve_genres(session, names)
     ids: list[int] = []
     for term in terms:
         gid = int(term) if _is_id(term) else known.get(term.lower())
@@ -119,7 +122,9 @@ def _languages(value: str) -> list[str]:
     return terms
 
 
-async def to_movie_filters(session: AsyncSession, raw: RawFilters) -> MovieFilters:
+async def to_movie_filters(
+    sessions: async_sessionmaker[AsyncSession], raw: RawFilters
+) -> MovieFilters:
     f = MovieFilters(
         year=raw.year,
         release_date_gte=raw.release_date_gte,
@@ -135,7 +140,7 @@ async def to_movie_filters(session: AsyncSession, raw: RawFilters) -> MovieFilte
         f.cast_all, f.cast_any = (ids, []) if match_all else ([], ids)
     if raw.genre:
         terms, match_all = split_terms(raw.genre, "genre")
-        genre_ids = await _genre_ids(session, terms, match_all)
+        genre_ids = await _genre_ids(sessions, terms, match_all)
         if genre_ids is None:
             f.impossible = True  # an unknown genre matches nothing: an empty page, not an error
         else:
@@ -150,9 +155,10 @@ def parse_sort(sort_by: str) -> SortSpec:
 
 
 async def _filters(
-    session: SessionDep, raw: Annotated[RawFilters, Depends(_raw_filters)]
+    request: Request, raw: Annotated[RawFilters, Depends(_raw_filters)]
 ) -> MovieFilters:
-    return await to_movie_filters(session, raw)
+    # No request session: search and filter answers mostly need no database at all.
+    return await to_movie_filters(request.app.state.sessionmaker, raw)
 
 
 FiltersDep = Annotated[MovieFilters, Depends(_filters)]

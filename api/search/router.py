@@ -29,12 +29,12 @@ async def search_movies(
 ) -> Response:
     sort = parse_sort(sort_by) if sort_by else None
 
-    async def build() -> SearchPage:
+    async def build() -> bytes:
         page = await service.run_search(
             request.app.state.meili, settings.MEILI_INDEX, q.strip(), filters, sort, params
         )
         results = [service.search_result(hit, settings.IMAGE_BASE_URL) for hit in page.hits]
-        return SearchPage.build(params, page.total, results, facets=service.facets(page))
+        return service.page_json(params, page, results)
 
     return await cached_json(request, [SEARCH], build, vary=settings.MEILI_INDEX)
 
@@ -49,11 +49,11 @@ async def filter_movies(
 ) -> Response:
     sort = parse_sort(sort_by or "popularity.desc")
 
-    async def build() -> FilterPage:
+    async def build() -> bytes:
         page = await service.run_search(
             request.app.state.meili, settings.MEILI_INDEX, "", filters, sort, params
         )
         results = [service.list_item(hit, settings.IMAGE_BASE_URL) for hit in page.hits]
-        return FilterPage.build(params, page.total, results, facets=service.facets(page))
+        return service.page_json(params, page, results)
 
     return await cached_json(request, [SEARCH], build, vary=settings.MEILI_INDEX)

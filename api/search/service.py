@@ -3,13 +3,13 @@
 import logging
 from typing import Any
 
+import orjson
 from meilisearch_python_sdk import AsyncClient
 
 from api.errors import ServiceUnavailable
 from api.movies.present import poster_url
-from api.movies.schemas import MovieListItem
 from api.pagination import PageParams
-from api.search.schemas import Facets, Highlights, SearchResult
+from api.search.schemas import Facets
 from indexer import SearchFailed, SearchPage, SearchUnavailable, search_movies
 from indexer.query import MovieFilters, SortSpec
 
@@ -37,27 +37,61 @@ async def run_search(
         ) from exc
 
 
-def facets(page: SearchPage) -> Facets:
-    return Facets.model_validate(page.facets)
+def page_json(params: PageParams, page: SearchPage, results: list[dict[str, Any]]) -> bytes:
+    """The JSON of a SearchPage/FilterPage, written straight from the index's documents: they
+    were built from validated rows, and validating them again cost more than the search."""
+    return orjson.dumps(
+        {
+            "page": params.page,
+            "per_page": params.per_page,
+            "total_results": page.total,
+            "total_pages": (page.total + params.per_page - 1) // params.per_page,
+            "results": results,
+            "facets": {name: page.facets.get(name, {}) for name in Facets.model_fields},
+        }
+    )
 
 
-def list_item(hit: dict[str, Any], image_base: str) -> MovieListItem:
-    return MovieListItem.model_validate(_fields(hit, image_base))
-
-
-def search_result(hit: dict[str, Any], image_base: str) -> SearchResult:
-    highlights = Highlights.model_validate(hit.get("highlights") or {"title": hit["title"]})
-    return SearchResult.model_validate({**_fields(hit, image_base), "highlights": highlights})
-
-
-def _fields(hit: dict[str, Any], image_base: str) -> dict[str, Any]:
-    genres = [
-        {"id": gid, "name": name}
-        for gid, name in zip(hit["genre_ids"], hit["genres"], strict=False)
-    ]
+def list_item(hit: dict[str, Any], image_base: str) -> dict[str, Any]:
+    """A MovieListItem's fields, in its order and JSON form, from an index document."""
+    get = hit.get
     return {
-        **{k: hit.get(k) for k in MovieListItem.model_fields if k in hit},
-        "genres": genres,
-        "release_date": hit.get("release_date_iso"),
-        "poster_url": poster_url(image_base, hit.get("poster_path")),
+        "id": hit["id"],
+        "title": hit["title"],
+        "original_title": hit["original_title"],
+        "overview": hit["overview"],
+        "tagline": get("tagline"),
+        "release_date": get("release_date_iso"),
+        "original_language": hit["original_language"],
+        "runtime": get("runtime"),
+        "status": hit["status"],
+        "genres": [
+            {"id": gid, "name": name}
+            for gid, name in zip(hit["genre_ids"], hit["genres"], strict=False)
+        ],
+        "poster_path": get("poster_path"),
+        "backdrop_path": get("backdrop_path"),
+        "poster_url": poster_url(image_base, get("poster_path")),
+        "popularity": float(hit["popularity"]),
+        "vote_average": float(hit["vote_average"]),
+        "vote_count": hit["vote_count"],
+        "created_at": _utc(hit["created_at"]),
+        "updated_at": _utc(hit["updated_at"]),
     }
+
+
+def search_result(hit: dict[str, Any], image_base: str) -> dict[str, Any]:
+    """A SearchResult's fields: the list item and what matched."""
+    highlights = hit.get("highlights") or {}
+    return {
+        **list_item(hit, image_base),
+        "highlights": {
+            "title": highlights.get("title", hit["title"]),
+            "cast": highlights.get("cast", []),
+        },
+    }
+
+
+def _utc(iso: str) -> str:
+    # Documents hold isoformat() of UTC times; the API writes UTC as pydantic does, with "Z".
+    return iso[:-6] + "Z" if iso.endswith("+00:00") else iso

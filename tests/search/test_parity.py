@@ -5,6 +5,8 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
+from api.search.schemas import FilterPage, SearchPage
+
 FILTERS: list[dict[str, str]] = [
     {},
     {"genre": "Action"},
@@ -58,6 +60,35 @@ class TestFilterParity:
             db_ids, _ = await ids_and_total(tmdb_client, "/movies/", params)
             search_ids, _ = await ids_and_total(tmdb_client, "/movies/filter/", params)
             assert search_ids == db_ids, f"page {page}"
+
+
+class TestSameAnswers:
+    """Search pages are written straight from the index's documents, not through the models:
+    what they say must be what the database-served /movies says, in the models' JSON."""
+
+    async def test_filter_results_are_the_database_results(self, tmdb_client: AsyncClient) -> None:
+        for page in (1, 2, 3, 49):  # 49: the last, movies without dates, posters or votes
+            params = {"sort_by": "popularity.desc", "per_page": 100, "page": page}
+            db = await tmdb_client.get("/movies/", params=params)
+            search = await tmdb_client.get("/movies/filter/", params=params)
+            assert search.json()["results"], f"page {page} is empty"
+            assert search.json()["results"] == db.json()["results"], f"page {page}"
+
+    @pytest.mark.parametrize("q", ["matrix", "tom hanks", "amelie", "Léon", "zzzzqx"])
+    async def test_search_pages_are_the_models_json(self, tmdb_client: AsyncClient, q: str) -> None:
+        response = await tmdb_client.get("/movies/search/", params={"q": q, "per_page": 50})
+        assert response.status_code == 200, response.text
+        # Validating and writing again must give the same bytes: no field missing, extra,
+        # reordered or written differently (dates, floats, UTC as "Z").
+        again = SearchPage.model_validate_json(response.content).model_dump_json()
+        assert again.encode() == response.content
+
+    async def test_filter_pages_are_the_models_json(self, tmdb_client: AsyncClient) -> None:
+        for params in ({"per_page": 100}, {"genre": "Animation", "sort_by": "release_date.asc"}):
+            response = await tmdb_client.get("/movies/filter/", params=params)
+            assert response.status_code == 200, response.text
+            again = FilterPage.model_validate_json(response.content).model_dump_json()
+            assert again.encode() == response.content
 
 
 class TestFacets:
