@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 from pydantic import BaseModel
 from redis.asyncio import Redis
 from sqlalchemy import update
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cache import Cache
 from api.deps import _settings
+from api.main import create_app
 from api.movies.models import Movie
 from tests.api.conftest import Catalog, unique
 from tests.conftest import Account
@@ -261,3 +262,17 @@ class TestHttpCaching:
     async def test_errors_carry_no_etag(self, client: AsyncClient) -> None:
         response = await client.get("/movies/2000000000")
         assert response.status_code == 404 and "etag" not in response.headers
+
+    async def test_an_unexpected_error_is_still_a_500_in_json(self, settings: Any) -> None:
+        # The HTTP edge runs outside FastAPI's error middleware; errors must still be rendered.
+        app = create_app(settings)
+
+        @app.get("/movies/broken", include_in_schema=False)
+        async def broken() -> None:
+            raise RuntimeError("boom")
+
+        transport = ASGITransport(app=app, raise_app_exceptions=False)
+        async with AsyncClient(transport=transport, base_url="http://test") as fresh:
+            response = await fresh.get("/movies/broken/")
+        assert response.status_code == 500 and "etag" not in response.headers
+        assert response.json()["code"] == "internal_error"
