@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from indexer import (
     search_movies,
     upsert,
 )
+from indexer.rebuild import build_prefix
 from indexer.settings import ensure_index
 from tests.indexer.corpus import DOCUMENTS
 
@@ -56,6 +58,32 @@ class TestRebuild:
         assert await all_ids(client, uid) == (len(NEW), sorted(doc["id"] for doc in NEW))
         assert await index_names(client, uid) == [uid]
         assert await ensure_settings(client, uid) is False
+
+    async def test_documents_are_streamed_in_requests_of_bounded_size(
+        self, meili_index: tuple[AsyncClient, str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        client, uid = meili_index
+        # (indexer.rebuild the module: the package's `rebuild` is the function)
+        monkeypatch.setattr(importlib.import_module("indexer.rebuild"), "SEND_BYTES", 1)
+
+        async def batches() -> AsyncIterator[list[dict[str, Any]]]:
+            yield NEW[:4]
+            yield []
+            yield NEW[4:8]
+            yield NEW[8:]
+
+        assert await rebuild(client, uid, batches(), None) == len(NEW)
+
+        assert await all_ids(client, uid) == (len(NEW), sorted(doc["id"] for doc in NEW))
+        response = await client.http_client.get(
+            "tasks", params={"types": "documentAdditionOrUpdate", "limit": 1000}
+        )
+        received = [
+            task["details"]["receivedDocuments"]
+            for task in response.json()["results"]
+            if task["indexUid"].startswith(build_prefix(uid))
+        ]
+        assert sorted(received) == sorted([4, 4, len(NEW) - 8])
 
     async def test_search_answers_with_old_documents_until_the_swap(
         self, meili_index: tuple[AsyncClient, str]
