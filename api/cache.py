@@ -35,7 +35,14 @@ TRENDING = "trending"  # the trending scores: bumped by the cron that recomputes
 # 32-digit hex digest), then its JSON.
 ETAG_LENGTH = 34
 # How many distinct public URLs the HTTP layer remembers the cache scopes of (see `CachedRead`).
-MAX_REMEMBERED = 20_000
+MAX_REMEMBERED = 10_000
+# Longer query strings are answered uncached: what is remembered per URL stays bounded
+# (about 40 MB at most) whatever URLs clients make up. Real ones are a few hundred bytes.
+MAX_CACHED_QUERY = 1024
+
+
+def cacheable(scope: Scope) -> bool:
+    return len(scope["query_string"]) <= MAX_CACHED_QUERY
 
 
 def movie_scope(movie_id: int) -> str:
@@ -54,7 +61,8 @@ def today_iso() -> str:
 def request_target(scope: Scope) -> str:
     """The path and the sorted query: what a cached answer is for (the order of parameters and
     their encoding do not matter)."""
-    return _target(scope["path"], scope["query_string"])
+    path, raw = scope["path"], scope["query_string"]
+    return _target(path, raw) if len(raw) <= MAX_CACHED_QUERY else _target.__wrapped__(path, raw)
 
 
 # Memoized: a hit answered before routing spent a tenth of its time parsing its query string.
@@ -219,7 +227,7 @@ async def cached_json(
     """Answer a public read from the cache, building (and storing) it on a miss. The key is
     the path and the sorted query, plus `vary` (e.g. `today_iso` for date windows)."""
     cache: Cache = request.app.state.cache
-    if not cache.enabled:
+    if not cache.enabled or not cacheable(request.scope):
         return Response(content=_json(await build()), media_type="application/json")
     target, read = request_target(request.scope), CachedRead(tuple(scopes), vary)
     name = read.name(target)

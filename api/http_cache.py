@@ -5,7 +5,7 @@ before routing."""
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.cache import MISSED, Cache, etag_of, request_target
+from api.cache import MISSED, Cache, cacheable, etag_of, request_target
 
 # Answers that depend on who asks; everything else a GET answers is the same for everyone.
 PRIVATE_PREFIXES = ("/users", "/watchlist", "/favorites", "/auth", "/reviews")
@@ -57,7 +57,7 @@ class HttpCaching:
         """Answer a cache hit without routing: the route that stored it said which scopes
         key its URL (Cache.reads), so this is the very lookup the route would make."""
         cache: Cache | None = getattr(scope["app"].state, "cache", None)
-        if cache is None or not cache.enabled:
+        if cache is None or not cache.enabled or not cacheable(scope):
             return False
         target = request_target(scope)
         read = cache.reads.get(target)

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.cache import Cache
+from api.cache import MAX_CACHED_QUERY, Cache
 from api.deps import _settings
 from api.main import create_app
 from api.movies.models import Movie
@@ -179,6 +179,17 @@ class TestHitsAnsweredBeforeRouting:
         assert (await get_json(client, f"/movies/{movie.id}"))["title"] == "Second Print"
         # The first read, the PATCH, the read after it; the last one was a hit.
         assert route_calls == ["route"] * 3
+
+    async def test_very_long_urls_are_answered_uncached(
+        self, client: AsyncClient, cache_on: Cache, route_calls: list[str]
+    ) -> None:
+        # Made-up URLs must not grow what the process remembers per URL without bound.
+        junk = "x" * (MAX_CACHED_QUERY + 1)
+        for _ in range(2):
+            response = await client.get("/movies/popular", params={"junk": junk})
+            assert response.status_code == 200 and response.headers["etag"]
+        assert route_calls == ["route"] * 2
+        assert not any(junk in target for target in cache_on.reads)
 
     async def test_invalid_parameters_still_get_their_error(
         self, client: AsyncClient, route_calls: list[str]
