@@ -215,7 +215,7 @@ def generated_catalog(movies: int) -> list[Path]:
     if (out / "complete").exists():
         return paths
     print(f"  generating a {movies:,}-movie catalog into {out}", flush=True)
-    generate.generate(movies, out, SEED)
+    generate.generate(movies, out, SEED, source=TMDB_DIR)
     (out / "complete").touch()
     return paths
 
