@@ -122,7 +122,7 @@ class Movie(SQLModel, table=True):
     cast_credits: list[CastCredit] = Relationship(
         sa_relationship_kwargs={
             "lazy": "raise",
-            "order_by": "CastCredit.billing_order",
+            "order_by": "[CastCredit.billing_order, CastCredit.id]",
             "cascade": "all, delete-orphan",
             "passive_deletes": True,
         }

@@ -1,5 +1,7 @@
 """Turning movie rows into the public shapes of API.md."""
 
+from typing import Any
+
 from api.movies.models import Movie
 from api.movies.schemas import CastPublic, GenrePublic, MovieListItem, MoviePublic, PersonPublic
 
@@ -16,6 +18,17 @@ def _common(movie: Movie, image_base: str) -> dict[str, object]:
     fields["poster_url"] = poster_url(image_base, movie.poster_path)
     fields["vote_average"] = round(movie.vote_average, 3)
     return fields
+
+
+def details(fields: dict[str, Any], image_base: str) -> MoviePublic:
+    """A movie read as plain rows (queries.movie_details) in its public shape."""
+    return MoviePublic.model_validate(
+        {
+            **fields,
+            "poster_url": poster_url(image_base, fields["poster_path"]),
+            "vote_average": round(fields["vote_average"], 3),
+        }
+    )
 
 
 def list_item(movie: Movie, image_base: str) -> MovieListItem:

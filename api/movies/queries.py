@@ -12,7 +12,18 @@ from sqlmodel import col
 
 from api.movies.models import CastCredit, Genre, Movie, MovieDirector, MovieGenre
 from api.pagination import PageParams
+from api.people.models import Person
 from indexer.query import MovieFilters, SortSpec
+
+# A movie's public columns: what the API and the search documents show of its row.
+PUBLIC_COLUMNS = [
+    col(Movie.id), col(Movie.title), col(Movie.original_title), col(Movie.overview),
+    col(Movie.tagline), col(Movie.release_date), col(Movie.original_language), col(Movie.runtime),
+    col(Movie.status), col(Movie.poster_path), col(Movie.backdrop_path), col(Movie.popularity),
+    col(Movie.vote_average), col(Movie.vote_count), col(Movie.created_at), col(Movie.updated_at),
+]  # fmt: skip
+# Billing order, ties by credit: the same for the ORM relationship and the plain reads.
+CAST_ORDER = [col(CastCredit.billing_order), col(CastCredit.id)]
 
 _SORT_COLUMNS: dict[str, Any] = {
     "popularity": Movie.popularity,
@@ -38,6 +49,51 @@ def with_everything() -> list[Any]:
 async def get_movie(session: AsyncSession, movie_id: int) -> Movie | None:
     stmt = select(Movie).where(col(Movie.id) == movie_id).options(*with_everything())
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def movie_details(session: AsyncSession, movie_id: int) -> dict[str, Any] | None:
+    """One movie's public fields, genres, cast and directors, read as plain rows: loading the
+    ORM objects took half the time of an uncached details answer."""
+    row = (await session.execute(select(*PUBLIC_COLUMNS).where(col(Movie.id) == movie_id))).first()
+    if row is None:
+        return None
+    genres = await session.execute(genres_of([movie_id]))
+    cast: Any = await session.execute(
+        select(
+            col(Person.id),
+            col(Person.name),
+            col(CastCredit.character),
+            col(CastCredit.billing_order).label("order"),
+            col(Person.profile_path),
+        )
+        .select_from(CastCredit)
+        .join(Person, col(Person.id) == col(CastCredit.person_id))
+        .where(col(CastCredit.movie_id) == movie_id)
+        .order_by(*CAST_ORDER)
+    )
+    directors = await session.execute(
+        select(col(Person.id), col(Person.name))
+        .select_from(MovieDirector)
+        .join(Person, col(Person.id) == col(MovieDirector.person_id))
+        .where(col(MovieDirector.movie_id) == movie_id)
+        .order_by(col(MovieDirector.position))
+    )
+    return {
+        **row._asdict(),
+        "genres": [{"id": gid, "name": name} for _, gid, name in genres],
+        "cast": [credit._asdict() for credit in cast],
+        "directors": [person._asdict() for person in directors],
+    }
+
+
+def genres_of(movie_ids: list[int]) -> Any:
+    """(movie id, genre id, genre name) of these movies, each movie's genres by name."""
+    return (
+        select(col(MovieGenre.movie_id), col(Genre.id), col(Genre.name))
+        .join(Genre, col(Genre.id) == col(MovieGenre.genre_id))
+        .where(col(MovieGenre.movie_id).in_(movie_ids))
+        .order_by(col(Genre.name))
+    )
 
 
 async def movie_exists(session: AsyncSession, movie_id: int) -> bool:

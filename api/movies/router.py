@@ -13,7 +13,7 @@ from api.deps import AdminUser, SettingsDep
 from api.errors import NotFound
 from api.movies import queries, service
 from api.movies.filters import FiltersDep, SortByQuery, parse_sort
-from api.movies.present import list_item, movie_public
+from api.movies.present import details, list_item, movie_public
 from api.movies.schemas import (
     GenreList,
     GenreWithCount,
@@ -120,10 +120,10 @@ async def get_movie(
     request: Request, session: SessionDep, settings: SettingsDep, movie_id: MovieId
 ) -> Response:
     async def build() -> MoviePublic:
-        movie = await queries.get_movie(session, movie_id)
-        if movie is None:
+        fields = await queries.movie_details(session, movie_id)
+        if fields is None:
             raise NotFound(f"Movie {movie_id} not found", "movie_not_found")
-        return movie_public(movie, settings.IMAGE_BASE_URL)
+        return details(fields, settings.IMAGE_BASE_URL)
 
     return await cached_json(request, [movie_scope(movie_id)], build)
 

@@ -9,18 +9,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from api.movies.models import CastCredit, Genre, Movie, MovieDirector, MovieGenre
+from api.movies.models import CastCredit, Movie, MovieDirector
+from api.movies.queries import CAST_ORDER, PUBLIC_COLUMNS, genres_of
 from api.people.models import Person
 from api.search.models import SearchOutbox
 from api.types import utcnow
 from indexer import MovieSource
-
-_MOVIE_COLUMNS = [
-    col(Movie.id), col(Movie.title), col(Movie.original_title), col(Movie.overview),
-    col(Movie.tagline), col(Movie.release_date), col(Movie.original_language), col(Movie.runtime),
-    col(Movie.status), col(Movie.poster_path), col(Movie.backdrop_path), col(Movie.popularity),
-    col(Movie.vote_average), col(Movie.vote_count), col(Movie.created_at), col(Movie.updated_at),
-]  # fmt: skip
 
 
 async def movie_sources(session: AsyncSession, movie_ids: Sequence[int]) -> list[MovieSource]:
@@ -29,20 +23,11 @@ async def movie_sources(session: AsyncSession, movie_ids: Sequence[int]) -> list
     if not movie_ids:
         return []
     ids = list(movie_ids)
-    rows = (await session.execute(select(*_MOVIE_COLUMNS).where(col(Movie.id).in_(ids)))).all()
-    genres = await _grouped(session, _genres_of(ids))
+    rows = (await session.execute(select(*PUBLIC_COLUMNS).where(col(Movie.id).in_(ids)))).all()
+    genres = await _grouped(session, genres_of(ids))
     cast = await _grouped(session, _cast_of(ids))
     directors = await _grouped(session, _directors_of(ids))
     return [_source(row, genres, cast, directors) for row in rows]
-
-
-def _genres_of(ids: list[int]) -> Any:
-    return (
-        select(col(MovieGenre.movie_id), col(Genre.id), col(Genre.name))
-        .join(Genre, col(Genre.id) == col(MovieGenre.genre_id))
-        .where(col(MovieGenre.movie_id).in_(ids))
-        .order_by(col(Genre.name))
-    )
 
 
 def _cast_of(ids: list[int]) -> Any:
@@ -51,7 +36,7 @@ def _cast_of(ids: list[int]) -> Any:
         select(col(credit.movie_id), col(Person.id), col(Person.name), col(credit.character))
         .join(Person, col(Person.id) == col(credit.person_id))
         .where(col(credit.movie_id).in_(ids))
-        .order_by(col(credit.movie_id), col(credit.billing_order), col(credit.id))
+        .order_by(col(credit.movie_id), *CAST_ORDER)
     )
 
 

@@ -4,8 +4,14 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy import select
 
+from api.db import make_engine, make_sessionmaker
+from api.movies.models import Movie
+from api.movies.present import details, movie_public
+from api.movies.queries import get_movie, movie_details
 from api.search.schemas import FilterPage, SearchPage
+from api.settings import Settings
 
 FILTERS: list[dict[str, str]] = [
     {},
@@ -120,3 +126,23 @@ class TestFacets:
         )
         assert facets["decade"].get("1990s", 0) == nineties
         assert facets["language"].get("en", 0) == english
+
+
+class TestDetailsFromRows:
+    """/movies/{id} reads plain rows (queries.movie_details); the writes answer from the ORM
+    objects they changed (queries.get_movie): both must say the same."""
+
+    async def test_rows_and_orm_objects_give_the_same_answer(self, tmdb_settings: Settings) -> None:
+        engine = make_engine(tmdb_settings.DATABASE_URL)
+        base = tmdb_settings.IMAGE_BASE_URL
+        try:
+            async with make_sessionmaker(engine)() as session:
+                ids = (await session.execute(select(Movie.id).order_by(Movie.id))).scalars().all()
+                for movie_id in ids[::20]:  # 241 movies, with and without cast, crew, dates
+                    rows = await movie_details(session, movie_id)
+                    orm = await get_movie(session, movie_id)
+                    assert rows is not None and orm is not None
+                    assert details(rows, base) == movie_public(orm, base), movie_id
+                assert await movie_details(session, 2_000_000_000) is None
+        finally:
+            await engine.dispose()
