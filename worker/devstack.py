@@ -88,7 +88,7 @@ def start_meilisearch(data_dir: Path, port: int | None = None, *, master_key: st
         *("--snapshot-dir", str(data_dir / "snapshots")),
         "--no-analytics",
         *("--http-addr", f"127.0.0.1:{port}"),
-        *("--master-key", master_key),
+        f"--master-key={master_key}",  # "=": a key may start with "-"
         *("--env", "development"),
         *("--max-indexing-memory", MAX_INDEXING_MEMORY),
     ]
