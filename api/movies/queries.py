@@ -71,18 +71,12 @@ async def movie_details(session: AsyncSession, movie_id: int) -> dict[str, Any] 
         .where(col(CastCredit.movie_id) == movie_id)
         .order_by(*CAST_ORDER)
     )
-    directors = await session.execute(
-        select(col(Person.id), col(Person.name))
-        .select_from(MovieDirector)
-        .join(Person, col(Person.id) == col(MovieDirector.person_id))
-        .where(col(MovieDirector.movie_id) == movie_id)
-        .order_by(col(MovieDirector.position))
-    )
+    directors = await session.execute(directors_of([movie_id]))
     return {
         **row._asdict(),
         "genres": [{"id": gid, "name": name} for _, gid, name in genres],
         "cast": [credit._asdict() for credit in cast],
-        "directors": [person._asdict() for person in directors],
+        "directors": [{"id": pid, "name": name} for _, pid, name in directors],
     }
 
 
@@ -93,6 +87,16 @@ def genres_of(movie_ids: list[int]) -> Any:
         .join(Genre, col(Genre.id) == col(MovieGenre.genre_id))
         .where(col(MovieGenre.movie_id).in_(movie_ids))
         .order_by(col(Genre.name))
+    )
+
+
+def directors_of(movie_ids: list[int]) -> Any:
+    """(movie id, person id, name) of these movies' directors, each movie's in credit order."""
+    return (
+        select(col(MovieDirector.movie_id), col(Person.id), col(Person.name))
+        .join(Person, col(Person.id) == col(MovieDirector.person_id))
+        .where(col(MovieDirector.movie_id).in_(movie_ids))
+        .order_by(col(MovieDirector.position))
     )
 
 

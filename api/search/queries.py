@@ -9,8 +9,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from api.movies.models import CastCredit, Movie, MovieDirector
-from api.movies.queries import CAST_ORDER, PUBLIC_COLUMNS, genres_of
+from api.movies.models import CastCredit, Movie
+from api.movies.queries import CAST_ORDER, PUBLIC_COLUMNS, directors_of, genres_of
 from api.people.models import Person
 from api.search.models import SearchOutbox
 from api.types import utcnow
@@ -26,7 +26,7 @@ async def movie_sources(session: AsyncSession, movie_ids: Sequence[int]) -> list
     rows = (await session.execute(select(*PUBLIC_COLUMNS).where(col(Movie.id).in_(ids)))).all()
     genres = await _grouped(session, genres_of(ids))
     cast = await _grouped(session, _cast_of(ids))
-    directors = await _grouped(session, _directors_of(ids))
+    directors = await _grouped(session, directors_of(ids))
     return [_source(row, genres, cast, directors) for row in rows]
 
 
@@ -37,15 +37,6 @@ def _cast_of(ids: list[int]) -> Any:
         .join(Person, col(Person.id) == col(credit.person_id))
         .where(col(credit.movie_id).in_(ids))
         .order_by(col(credit.movie_id), *CAST_ORDER)
-    )
-
-
-def _directors_of(ids: list[int]) -> Any:
-    return (
-        select(col(MovieDirector.movie_id), col(Person.id), col(Person.name))
-        .join(Person, col(Person.id) == col(MovieDirector.person_id))
-        .where(col(MovieDirector.movie_id).in_(ids))
-        .order_by(col(MovieDirector.position))
     )
 
 
