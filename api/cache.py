@@ -60,9 +60,8 @@ def today_iso() -> str:
 
 def request_target(scope: Scope) -> str:
     """The path and the sorted query: what a cached answer is for (the order of parameters and
-    their encoding do not matter)."""
-    path, raw = scope["path"], scope["query_string"]
-    return _target(path, raw) if len(raw) <= MAX_CACHED_QUERY else _target.__wrapped__(path, raw)
+    their encoding do not matter). Memoized: only for `cacheable` scopes."""
+    return _target(scope["path"], scope["query_string"])
 
 
 # Memoized: a hit answered before routing spent a tenth of its time parsing its query string.

@@ -15,20 +15,21 @@ def _common(movie: Movie, image_base: str) -> dict[str, object]:
         exclude={"base_vote_average", "base_vote_count", "user_rating_sum", "user_rating_count"}
     )
     fields["genres"] = [GenrePublic(id=g.id, name=g.name) for g in movie.genres]
-    fields["poster_url"] = poster_url(image_base, movie.poster_path)
-    fields["vote_average"] = round(movie.vote_average, 3)
-    return fields
+    return _derived(fields, image_base)
+
+
+def _derived(fields: dict[str, Any], image_base: str) -> dict[str, Any]:
+    """A movie's stored fields plus what the API derives from them."""
+    return {
+        **fields,
+        "poster_url": poster_url(image_base, fields["poster_path"]),
+        "vote_average": round(fields["vote_average"], 3),
+    }
 
 
 def details(fields: dict[str, Any], image_base: str) -> MoviePublic:
     """A movie read as plain rows (queries.movie_details) in its public shape."""
-    return MoviePublic.model_validate(
-        {
-            **fields,
-            "poster_url": poster_url(image_base, fields["poster_path"]),
-            "vote_average": round(fields["vote_average"], 3),
-        }
-    )
+    return MoviePublic.model_validate(_derived(fields, image_base))
 
 
 def list_item(movie: Movie, image_base: str) -> MovieListItem:

@@ -65,6 +65,21 @@ class TestMakeClient:
         assert "content-encoding" not in response.headers
         assert len(response.json()["hits"]) == len(DOCUMENTS)
 
+    async def test_a_client_not_made_here_searches_through_httpx(
+        self, meili_server: MeiliServer, meili_index: tuple[AsyncClient, str]
+    ) -> None:
+        client, uid = meili_index
+        await ensure_settings(client, uid)
+        await upsert(client, uid, DOCUMENTS)
+        plain = AsyncClient(meili_server.url, meili_server.master_key)
+        try:
+            page = await search_movies(plain, uid, "", None, None, 1, 100)
+            assert page.total == len(DOCUMENTS)
+            with pytest.raises(SearchFailed, match="index_not_found"):
+                await search_movies(plain, f"{uid}_missing", "", None, None, 1, 10)
+        finally:
+            await plain.aclose()
+
 
 class TestDefaultSearchKey:
     async def test_key_searches_but_cannot_write(
