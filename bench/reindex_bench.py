@@ -250,7 +250,7 @@ def run(large: int = import_bench.LARGE) -> str:
     notes += [
         f"Load average (1 min) when the benchmark started: {load:.2f}.",
         "reindex s: worker.sync.rebuild_index end to end (stale builds dropped, settings applied "
-        "to the build index, batches of 1000 read and streamed as NDJSON in requests of 1 MiB "
+        "to the build index, batches of 1000 read and streamed as JSON arrays in requests of 1 MiB "
         "doubling up to 64 MiB, swap, old index deleted, replay of the outbox entries of the last "
         "minute: `replayed`; the benchmark lets a fresh import's entries leave that window first).",
         "peak RSS: ru_maxrss of the process that ran only the rebuild; RSS before: after its "

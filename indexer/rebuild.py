@@ -18,7 +18,7 @@ from indexer.tasks import wait_for
 
 log = logging.getLogger(__name__)
 BATCH_TIMEOUT = 600.0
-# Bytes of NDJSON per request. Each request is one Meilisearch task, indexed while the next one
+# Bytes of JSON per request. Each request is one Meilisearch task, indexed while the next one
 # is read, and each batch pays work that grows with the index (word and prefix post-processing):
 # at 1M movies, requests of 5000 documents cost the engine 585 s against 377 s for the same
 # documents sent at once. Requests are streamed as the database is read, so their size costs
@@ -73,7 +73,7 @@ async def _fill(
             f"indexes/{uid}/documents",
             params={"primaryKey": PRIMARY_KEY},
             content=feed.body(limit),
-            headers={"Content-Type": "application/x-ndjson"},
+            headers={"Content-Type": "application/json"},
         )
         limit = min(limit * 2, SEND_BYTES)
         if response.status_code >= 400:
@@ -88,7 +88,7 @@ async def _fill(
 
 
 class _Feed:
-    """The batches as NDJSON, cut into request bodies of about `limit` bytes; a batch is read
+    """The batches as JSON arrays, cut into request bodies of about `limit` bytes; a batch is read
     from the source only when the request being streamed asks for more."""
 
     def __init__(
@@ -108,19 +108,24 @@ class _Feed:
             if batch is None:
                 return False
             if batch:
-                self._next = b"".join(orjson.dumps(doc) + b"\n" for doc in batch)
+                self._next = b",".join(orjson.dumps(doc) for doc in batch)
                 self.count += len(batch)
                 if self._on_progress is not None:
                     self._on_progress(self.count)
         return True
 
     async def body(self, limit: int) -> AsyncIterator[bytes]:
-        sent = 0
+        # An array, not NDJSON: if reading fails mid-request, Meilisearch sees a truncated
+        # body; truncated NDJSON it could take as complete lines (and create the index again
+        # after the failed rebuild deleted it), a truncated array it refuses.
+        sent, separator = 0, b"["
         while sent < limit and await self.more():
             chunk, self._next = self._next, None
             assert chunk is not None
             sent += len(chunk)
-            yield chunk
+            yield separator + chunk
+            separator = b","
+        yield b"]"
 
 
 @translate_errors
