@@ -104,7 +104,7 @@ async def build_index(settings: Settings) -> int:
                     "created_at = created_at - INTERVAL 1 DAY WHERE processed_at IS NULL"
                 )
             )
-        return await rebuild_index(res)
+        return (await rebuild_index(res)).indexed
     finally:
         await res.close()
         await redis.aclose()

@@ -93,11 +93,10 @@ async def _reindex(database: str, meili: stack.Meili, index: str, label: str) ->
         await _outwait_replay(res, label)
         async with res.sessionmaker() as session:
             total = await queries.count_movies(session)
-            # rebuild_index replays the outbox entries of the last REPLAY_MARGIN: count them.
-            replay = len(await queries.changed_since(session, utcnow() - sync.REPLAY_MARGIN))
         since = datetime.now(UTC).replace(tzinfo=None)  # the SDK appends "Z" itself
         started = time.monotonic()
-        count = await sync.rebuild_index(res, _progress(f"reindex {label}", total))
+        rebuilt = await sync.rebuild_index(res, _progress(f"reindex {label}", total))
+        count, replay = rebuilt.indexed, rebuilt.replayed
         seconds = time.monotonic() - started
         engine_seconds, tasks = await task_seconds(res.meili, since, f"{index}__build_")
     finally:

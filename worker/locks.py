@@ -1,48 +1,75 @@
-"""Redis locks that keep one outbox drain and one rebuild running at a time."""
+"""Redis locks (redis-py's `Lock`) that keep one outbox drain and one rebuild running at a time.
+
+A lock has a short TTL that a background task keeps renewing, so a holder that dies (SIGKILL, a
+lost machine) frees it within seconds, not minutes. A holder that stalls past the TTL (SIGSTOP)
+loses it; it must `check()` before each write it makes under the lock and give up if so.
+"""
 
 import asyncio
-import uuid
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError, LockNotOwnedError, RedisError
 
-# Only the holder (who knows the token) may release or extend a lock.
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-    return redis.call('del', KEYS[1])
-end
-return 0
-"""
-_EXTEND = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-    return redis.call('pexpire', KEYS[1], ARGV[2])
-end
-return 0
-"""
+log = logging.getLogger(__name__)
+
+DEFAULT_TTL = 5.0  # seconds; renewed every third of it
 
 
 class LockBusy(Exception):
-    pass
+    """Another holder has the lock."""
+
+
+class LockLost(Exception):
+    """This holder no longer has the lock (it stalled past the TTL, or Redis lost the key)."""
+
+
+class HeldLock:
+    def __init__(self, lock: Lock, name: str) -> None:
+        self._lock = lock
+        self.name = name
+        self.lost = False
+
+    async def check(self) -> None:
+        """Raise LockLost unless this holder still has the lock."""
+        if self.lost or not await self._lock.owned():
+            self.lost = True
+            raise LockLost(self.name)
+
+    async def renew_forever(self, ttl: float) -> None:
+        while True:
+            await asyncio.sleep(ttl / 3)
+            try:
+                await self._lock.reacquire()
+            except LockNotOwnedError:
+                self.lost = True
+                log.warning("lock %s expired while held; its holder stops", self.name)
+                return
+            except (RedisError, OSError) as exc:
+                # A blip shorter than the TTL keeps the lock; a longer one loses it (noticed above).
+                log.info("could not renew lock %s: %s", self.name, exc)
+
+    async def release(self) -> None:
+        try:
+            await self._lock.release()
+        except (LockError, RedisError, OSError) as exc:
+            # Expired or Redis gone: either way the TTL frees it.
+            log.info("lock %s not released (%s)", self.name, exc)
 
 
 @asynccontextmanager
-async def redis_lock(redis: Redis, name: str, ttl_ms: int = 30_000) -> AsyncIterator[None]:
-    """Hold `name` while the block runs, renewing it so a long run keeps it; LockBusy if taken.
-    The TTL frees the lock if the holder dies."""
-    token = uuid.uuid4().hex
-    key = f"marquee:lock:{name}"
-    if not await redis.set(key, token, nx=True, px=ttl_ms):
+async def redis_lock(redis: Redis, name: str, ttl: float = DEFAULT_TTL) -> AsyncIterator[HeldLock]:
+    """Hold `name` while the block runs (LockBusy if another holder has it)."""
+    lock = redis.lock(f"marquee:lock:{name}", timeout=ttl, blocking=False, thread_local=False)
+    if not await lock.acquire():
         raise LockBusy(name)
-    renewer = asyncio.create_task(_renew(redis, key, token, ttl_ms))
+    held = HeldLock(lock, name)
+    renewer = asyncio.create_task(held.renew_forever(ttl))
     try:
-        yield
+        yield held
     finally:
         renewer.cancel()
-        await redis.eval(_RELEASE, 1, key, token)  # type: ignore[misc]
-
-
-async def _renew(redis: Redis, key: str, token: str, ttl_ms: int) -> None:
-    while True:
-        await asyncio.sleep(ttl_ms / 3000)
-        await redis.eval(_EXTEND, 1, key, token, str(ttl_ms))  # type: ignore[misc]
+        await held.release()

@@ -1,19 +1,27 @@
 """The arq worker: its jobs, crons and start-up, registered in one WorkerSettings."""
 
+import asyncio
 import logging
+import signal
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
 from arq import Retry, cron
+from arq.worker import Worker, create_worker
+from redis.exceptions import RedisError
 
 from api.cache import TRENDING
+from api.jobs import enqueue
 from api.search import queries
+from api.settings import Settings
 from api.trending.service import recompute_trending
 from api.types import utcnow
 from indexer import SearchFailed, SearchUnavailable
 from worker import sync
-from worker.locks import LockBusy
-from worker.resources import Resources, open_resources
+from worker.locks import LockBusy, LockLost
+from worker.resources import Resources, connect_redis, open_resources
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +41,7 @@ async def drain_outbox(ctx: dict[str, Any]) -> int:
         # Another drain is running: retry shortly, so a change it has already passed by
         # does not wait for the cron.
         raise Retry(defer=0.2) from None
-    except (SearchUnavailable, SearchFailed, ConnectionError, OSError) as exc:
+    except (LockLost, SearchUnavailable, SearchFailed, RedisError, OSError) as exc:
         log.warning("outbox drain failed (%s); retrying", exc)
         raise Retry(defer=_backoff(ctx)) from exc
 
@@ -42,13 +50,16 @@ async def drain_outbox_cron(ctx: dict[str, Any]) -> int:
     """The safety net: whatever an enqueue missed (Redis down, a lost job) is drained here."""
     try:
         return await sync.drain(ctx["res"])
-    except (LockBusy, SearchUnavailable, SearchFailed, ConnectionError, OSError) as exc:
+    except (LockBusy, LockLost, SearchUnavailable, SearchFailed, RedisError, OSError) as exc:
         log.info("outbox cron skipped: %s", exc)
         return 0
 
 
 async def reindex(ctx: dict[str, Any]) -> int:
-    return await sync.rebuild_index(ctx["res"])
+    rebuilt = await sync.rebuild_index(ctx["res"])
+    if rebuilt.replayed:
+        await enqueue(ctx["redis"], "drain_outbox")  # the cron would, within 5 s
+    return rebuilt.indexed
 
 
 async def purge_outbox(ctx: dict[str, Any]) -> int:
@@ -95,3 +106,58 @@ class WorkerSettings:
     max_tries = MAX_TRIES
     poll_delay = 0.1  # seconds between queue polls: part of write-to-searchable latency
     job_timeout = 3600
+
+
+# After losing Redis the worker starts again after this many seconds, doubling up to the most
+# while Redis stays away; a worker that then ran this long starts the next time from the least.
+RESTART_DELAYS = (0.5, 10.0)
+STABLE_SECONDS = 30.0
+
+
+async def run(settings: Settings) -> None:
+    """Run the worker until SIGTERM or SIGINT, starting it again whenever it stops on a lost
+    Redis: arq's own loop exits on a connection error and nothing would restart it."""
+    cancel_on_sigterm()
+    delay = RESTART_DELAYS[0]
+    while True:
+        started = time.monotonic()
+        try:
+            await _run_once(settings)
+        except (RedisError, OSError) as exc:
+            if time.monotonic() - started > STABLE_SECONDS:
+                delay = RESTART_DELAYS[0]
+            log.error("worker lost Redis (%s); starting again in %.1f s", exc, delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, RESTART_DELAYS[1])
+
+
+def cancel_on_sigterm() -> None:
+    """SIGTERM cancels the running task, as asyncio.run does for SIGINT: cleanup runs (an
+    unfinished drain or rebuild is left as if it never started). Main thread only."""
+    task = asyncio.current_task()
+    if task is not None and threading.current_thread() is threading.main_thread():
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+
+
+async def _run_once(settings: Settings) -> None:
+    redis = await connect_redis(settings, retries=0)
+    worker = create_worker(
+        WorkerSettings,  # type: ignore[arg-type]
+        redis_pool=redis,
+        ctx={"settings": settings},
+        handle_signals=False,
+    )
+    try:
+        await worker.main()
+    finally:
+        await _stop(worker)
+        await redis.aclose()
+
+
+async def _stop(worker: Worker) -> None:
+    """Cancel its jobs (an unfinished drain leaves its entries pending) and close what its
+    start-up opened; nothing here may wait on the Redis that was just lost."""
+    for task in worker.tasks.values():
+        task.cancel()
+    await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+    await shutdown(worker.ctx)

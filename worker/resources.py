@@ -1,10 +1,11 @@
 """What jobs and operator commands share: settings, database, Redis and the Meilisearch client."""
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
-from arq import ArqRedis, create_pool
-from arq.connections import RedisSettings
+from arq import ArqRedis
 from meilisearch_python_sdk import AsyncClient
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.cache import Cache
@@ -23,22 +24,19 @@ class Resources:
     sessionmaker: async_sessionmaker[AsyncSession]
     meili: AsyncClient
     redis: ArqRedis | None
+    # One for the process's life: it keeps retrying invalidations that Redis missed.
+    cache: Cache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cache = Cache(self.redis, self.settings.CACHE_TTL_SECONDS)
 
     @property
     def index(self) -> str:
         return self.settings.MEILI_INDEX
 
-    @property
-    def cache(self) -> Cache:
-        return Cache(self.redis, self.settings.CACHE_TTL_SECONDS)
-
     async def close(self) -> None:
         await self.meili.aclose()
         await self.engine.dispose()
-
-
-def redis_settings(settings: Settings) -> RedisSettings:
-    return RedisSettings.from_dsn(settings.REDIS_URL)
 
 
 async def open_resources(
@@ -50,7 +48,33 @@ async def open_resources(
     return Resources(settings, engine, make_sessionmaker(engine), meili, redis)
 
 
+# A Redis that stops answering (hung, not refusing) is an error after this, not a hang: the
+# worker then restarts its loop instead of waiting on a dead socket.
+QUEUE_TIMEOUT_SECONDS = 5.0
+
+
+def queue_client(settings: Settings) -> ArqRedis:
+    """The job queue's connection, from REDIS_URL with its options (rediss:// for TLS)."""
+    return ArqRedis.from_url(
+        settings.REDIS_URL,
+        socket_timeout=QUEUE_TIMEOUT_SECONDS,
+        socket_connect_timeout=QUEUE_TIMEOUT_SECONDS,
+        health_check_interval=30,
+    )
+
+
 async def connect_redis(settings: Settings, retries: int = 5) -> ArqRedis:
-    redis = redis_settings(settings)
-    redis.conn_retries = retries
-    return await create_pool(redis)
+    """A queue connection that answered a PING, trying once a second `retries` more times."""
+    redis = queue_client(settings)
+    for _ in range(retries):
+        try:
+            await redis.ping()
+            return redis
+        except (RedisError, OSError):
+            await asyncio.sleep(1.0)
+    try:
+        await redis.ping()
+    except BaseException:
+        await redis.aclose()
+        raise
+    return redis

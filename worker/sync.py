@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -9,12 +10,15 @@ from api.cache import CATALOG, SEARCH, movie_scope
 from api.search import queries
 from api.types import utcnow
 from indexer import apply, drop_stale_builds, ensure_settings, rebuild, to_document
-from worker.locks import redis_lock
+from worker.locks import HeldLock, redis_lock
 from worker.resources import Resources
 
 log = logging.getLogger(__name__)
 
 DRAIN_BATCH = 500
+# Seconds: a holder that dies frees its lock within this (renewed while held).
+DRAIN_LOCK_TTL = 5.0
+REINDEX_LOCK_TTL = 10.0
 REBUILD_BATCH = 1000
 # Changes recorded this long before a rebuild started are replayed after its swap too, so a
 # transaction that committed late (after its rows were read) is never lost to the swap.
@@ -33,26 +37,31 @@ async def sync_movies(res: Resources, movie_ids: list[int], index: str | None = 
     await res.cache.bump([SEARCH, CATALOG, *(movie_scope(movie_id) for movie_id in movie_ids)])
 
 
-async def drain_once(res: Resources, limit: int = DRAIN_BATCH) -> int:
-    """Index one batch of pending outbox entries; mark them done only after Meilisearch did."""
+async def drain_once(res: Resources, lock: HeldLock, limit: int = DRAIN_BATCH) -> int:
+    """Index one batch of pending outbox entries; mark them done only after Meilisearch did.
+    Each database step is its own short transaction: none is open across a call to
+    Meilisearch or Redis, so a hung engine delays search, never the writes that record changes."""
     async with res.sessionmaker() as session:
-        entries = await queries.claim_pending(session, limit)
-        if not entries:
-            return 0
-        movie_ids = sorted({e.movie_id for e in entries})
-        await sync_movies(res, movie_ids)
-        await queries.mark_processed(session, [e.id for e in entries if e.id is not None])
+        entries = await queries.pending_entries(session, limit)
+    if not entries:
+        return 0
+    # A holder that stalled past the lock's TTL may have been overtaken by another drain
+    # that wrote newer documents: it must not write its older ones over them.
+    await lock.check()
+    await sync_movies(res, sorted({movie_id for _, movie_id in entries}))
+    async with res.sessionmaker() as session:
+        await queries.mark_processed(session, [entry_id for entry_id, _ in entries])
         await session.commit()
     return len(entries)
 
 
 async def drain(res: Resources) -> int:
-    """Drain until the outbox is empty; one drain at a time (Meilisearch applies tasks in
-    order, so two drains could otherwise write an older state after a newer one)."""
+    """Drain until the outbox is empty; one drain at a time per index (Meilisearch applies
+    tasks in order, so two drains could otherwise write an older state after a newer one)."""
     assert res.redis is not None
     total = 0
-    async with redis_lock(res.redis, "drain"):
-        while (done := await drain_once(res)) > 0:
+    async with redis_lock(res.redis, f"drain:{res.index}", DRAIN_LOCK_TTL) as lock:
+        while (done := await drain_once(res, lock)) > 0:
             total += done
     return total
 
@@ -62,21 +71,33 @@ async def _documents(res: Resources) -> AsyncIterator[list[dict[str, Any]]]:
         yield [to_document(s) for s in batch]
 
 
-async def rebuild_index(res: Resources, on_progress: Callable[[int], None] | None = None) -> int:
-    """Rebuild into a fresh index, swap it in, then replay what changed meanwhile."""
+@dataclass(frozen=True)
+class Rebuilt:
+    """What a rebuild did: the documents it indexed, and the movies changed while it ran,
+    recorded again in the outbox for the drain to bring into the new index."""
+
+    indexed: int
+    replayed: int
+
+
+async def rebuild_index(
+    res: Resources, on_progress: Callable[[int], None] | None = None
+) -> Rebuilt:
+    """Rebuild into a fresh index and swap it in. Changes made meanwhile may have been drained
+    into the old index (or be drained by a worker that is busy right now): they are recorded
+    again in the outbox, so whoever drains next brings them into the new one. No lock but the
+    rebuild's own is needed, and none can make the replay fail."""
     assert res.redis is not None
-    async with redis_lock(res.redis, "reindex", ttl_ms=60_000):
+    async with redis_lock(res.redis, f"reindex:{res.index}", REINDEX_LOCK_TTL):
         started = utcnow() - REPLAY_MARGIN
         await drop_stale_builds(res.meili, res.index)
         count = await rebuild(res.meili, res.index, _documents(res), on_progress)
-        await res.cache.bump([SEARCH])
         async with res.sessionmaker() as session:
-            changed = await queries.changed_since(session, started)
-        async with redis_lock(res.redis, "drain"):
-            for start in range(0, len(changed), DRAIN_BATCH):
-                await sync_movies(res, changed[start : start + DRAIN_BATCH])
-    log.info("reindexed %d movies, replayed %d changes", count, len(changed))
-    return count
+            replayed = await queries.requeue_changed_since(session, started)
+            await session.commit()
+        await res.cache.bump([SEARCH])
+    log.info("reindexed %d movies; %d changed meanwhile, queued again", count, replayed)
+    return Rebuilt(count, replayed)
 
 
 async def prepare_index(res: Resources) -> None:

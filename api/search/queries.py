@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -83,17 +83,17 @@ async def count_movies(session: AsyncSession) -> int:
     return (await session.execute(select(func.count()).select_from(Movie))).scalar_one()
 
 
-async def claim_pending(session: AsyncSession, limit: int) -> list[SearchOutbox]:
-    """The oldest unprocessed outbox entries, locked so concurrent drains skip them."""
+async def pending_entries(session: AsyncSession, limit: int) -> list[tuple[int, int]]:
+    """The oldest unprocessed outbox entries as (entry id, movie id). A plain read, no row
+    locks: one drain runs at a time (a Redis lock), and a lock held here would be held across
+    the Meilisearch call, stalling every write that records a change (gap locks)."""
     stmt = (
-        select(SearchOutbox)
+        select(col(SearchOutbox.id), col(SearchOutbox.movie_id))
         .where(col(SearchOutbox.processed_at).is_(None))
         .order_by(col(SearchOutbox.id))
         .limit(limit)
     )
-    if session.bind is not None and session.bind.dialect.name != "sqlite":
-        stmt = stmt.with_for_update(skip_locked=True)
-    return list((await session.execute(stmt)).scalars())
+    return [(row.id, row.movie_id) for row in (await session.execute(stmt)).all()]
 
 
 async def mark_processed(session: AsyncSession, entry_ids: Sequence[int]) -> None:
@@ -105,12 +105,23 @@ async def mark_processed(session: AsyncSession, entry_ids: Sequence[int]) -> Non
     await session.execute(stmt)
 
 
-async def changed_since(session: AsyncSession, since: datetime) -> list[int]:
-    """Movies with an outbox entry recorded at or after `since` (replayed after a reindex)."""
+async def requeue_changed_since(session: AsyncSession, since: datetime) -> int:
+    """Record again every movie with an outbox entry at or after `since`, so the drain brings
+    them into the index that a rebuild just swapped in; returns how many movies."""
     stmt = (
         select(col(SearchOutbox.movie_id)).where(col(SearchOutbox.created_at) >= since).distinct()
     )
-    return list((await session.execute(stmt)).scalars())
+    movie_ids = list((await session.execute(stmt)).scalars())
+    await add_entries(session, movie_ids)
+    return len(movie_ids)
+
+
+async def add_entries(session: AsyncSession, movie_ids: Sequence[int]) -> None:
+    """One pending outbox entry per movie, in the session's transaction."""
+    if movie_ids:
+        now = utcnow()
+        rows = [{"movie_id": movie_id, "created_at": now} for movie_id in movie_ids]
+        await session.execute(insert(SearchOutbox), rows)
 
 
 async def purge_processed(session: AsyncSession, before: datetime) -> int:

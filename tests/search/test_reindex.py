@@ -50,7 +50,7 @@ class TestRebuild:
         rebuild = asyncio.create_task(sync.rebuild_index(resources))
         while not rebuild.done():
             seen.append(await total(resources))
-        assert await rebuild == MOVIES
+        assert (await rebuild).indexed == MOVIES
         assert len(seen) > 1 and set(seen) == {MOVIES}, (
             "every search during the rebuild saw the whole catalog"
         )
@@ -76,13 +76,50 @@ class TestRebuild:
                     await db.commit()
 
         monkeypatch.setattr(search_queries, "iter_source_batches", batches_with_a_write)
-        await sync.rebuild_index(resources)
+        rebuilt = await sync.rebuild_index(resources)
+        assert rebuilt.replayed >= 1
+        await sync.drain(resources)
         assert await total(resources, "Thistledown") == 1
         assert await total(resources) == MOVIES
 
+    async def test_a_write_drained_into_the_old_index_survives_a_busy_drain_lock(
+        self, catalog: list[int], resources: Resources, db: AsyncSession, monkeypatch: Any
+    ) -> None:
+        """The worker drains a change into the index being replaced, and is still draining
+        (holding the drain lock) when the swap happens: the change must reach the new index."""
+        monkeypatch.setattr(sync, "REBUILD_BATCH", 5)
+        original = search_queries.iter_source_batches
+        worker_lock: list[Any] = []
+
+        async def batches_with_a_drained_write(*args: Any) -> AsyncIterator[Any]:
+            first = True
+            async for batch in original(*args):
+                yield batch
+                if first:
+                    first = False
+                    stmt = update(Movie).where(Movie.id == catalog[0]).values(title="Marrowgate")  # type: ignore[arg-type]
+                    await db.execute(stmt)
+                    await record_changes(db, [catalog[0]])
+                    await db.commit()
+                    await sync.drain(resources)  # the worker indexes it into the old index...
+                    assert resources.redis is not None
+                    lock = redis_lock(resources.redis, f"drain:{resources.index}")
+                    await lock.__aenter__()  # ...and is draining again when the swap comes
+                    worker_lock.append(lock)
+
+        monkeypatch.setattr(search_queries, "iter_source_batches", batches_with_a_drained_write)
+        try:
+            rebuilt = await sync.rebuild_index(resources)
+        finally:
+            for lock in worker_lock:
+                await lock.__aexit__(None, None, None)
+        assert rebuilt.indexed == MOVIES and rebuilt.replayed >= 1
+        await sync.drain(resources)  # the worker's next drain
+        assert await total(resources, "Marrowgate") == 1
+
     async def test_a_second_rebuild_is_refused_while_one_runs(self, resources: Resources) -> None:
         assert resources.redis is not None
-        async with redis_lock(resources.redis, "reindex"):
+        async with redis_lock(resources.redis, f"reindex:{resources.index}"):
             with pytest.raises(LockBusy):
                 await sync.rebuild_index(resources)
 
@@ -99,4 +136,4 @@ class TestRebuild:
         assert await total(resources) == MOVIES
         assert await total(resources, "half a rebuild") == 0
         monkeypatch.undo()
-        assert await sync.rebuild_index(resources) == MOVIES, "it can simply be run again"
+        assert (await sync.rebuild_index(resources)).indexed == MOVIES, "it can be run again"
