@@ -3,15 +3,21 @@ and a stored answer is served only while the versions it was built under are sti
 ones, so a read after a write never meets the old value; with Redis down, reads are served
 uncached."""
 
+import asyncio
 import functools
 import hashlib
 import logging
+import secrets
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import field_annotation_is_sequence
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -30,6 +36,12 @@ CATALOG = "catalog"  # any movie's fields or numbers: lists, genres, the databas
 SEARCH = "search"  # what the index holds: bumped by the worker once Meilisearch applied a change
 TRENDING = "trending"  # the trending scores: bumped by the cron that recomputes them
 
+
+# After a Redis error a process serves uncached for this long: another process's invalidation
+# may have failed in the same blip and be waiting to be sent again.
+DISTRUST_SECONDS = 1.0
+# An invalidation Redis did not take is sent again after the first pause, doubling to the second.
+RESEND_PAUSES = (0.02, 0.5)
 
 # A stored value: the versions it was built under, a newline, the answer's ETag (a quoted
 # 32-digit hex digest), then its JSON.
@@ -59,16 +71,56 @@ def today_iso() -> str:
 
 
 def request_target(scope: Scope) -> str:
-    """The path and the sorted query: what a cached answer is for (the order of parameters and
-    their encoding do not matter). Memoized: only for `cacheable` scopes."""
+    """The path and the query sorted by name: the order of different parameters and their
+    encoding do not matter, the order of a repeated one does (a route reads its last value).
+    Memoized: only for `cacheable` scopes."""
     return _target(scope["path"], scope["query_string"])
 
 
 # Memoized: a hit answered before routing spent a tenth of its time parsing its query string.
 @functools.lru_cache(maxsize=MAX_REMEMBERED)
 def _target(path: str, raw_query: bytes) -> str:
-    query = urlencode(sorted(QueryParams(raw_query).multi_items())) if raw_query else ""
-    return f"{path}?{query}"
+    items = sorted(QueryParams(raw_query).multi_items(), key=lambda item: item[0])
+    return f"{path}?{urlencode(items)}" if raw_query else f"{path}?"
+
+
+def read_target(request: Request) -> str:
+    """What the route reads of the URL: its path and, of its declared query parameters, the
+    values it reads (the last of a repeated single-valued one, all of a list). Parameters the
+    route ignores are left out, so made-up ones share the entry of the URL without them."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return request_target(request.scope)
+    query = request.query_params
+    items: list[tuple[str, str]] = []
+    for alias, is_list in _query_params(route):
+        values = query.getlist(alias)
+        items += [(alias, value) for value in (values if is_list else values[-1:])]
+    return f"{request.scope['path']}?{urlencode(items)}"
+
+
+def _query_params(route: APIRoute) -> tuple[tuple[str, bool], ...]:
+    """(name, takes a list) for each query parameter the route or its dependencies declare;
+    kept on the route (routes are not hashable, and live as long as their app)."""
+    known: tuple[tuple[str, bool], ...] | None = getattr(route, _QUERY_PARAMS, None)
+    if known is None:
+        known = _declared_query_params(route)
+        setattr(route, _QUERY_PARAMS, known)
+    return known
+
+
+_QUERY_PARAMS = "_marquee_query_params"
+
+
+def _declared_query_params(route: APIRoute) -> tuple[tuple[str, bool], ...]:
+    found: dict[str, bool] = {}
+    pending: list[Dependant] = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        for field in dependant.query_params:
+            found[field.alias] = field_annotation_is_sequence(field.field_info.annotation)
+        pending.extend(dependant.dependencies)
+    return tuple(sorted(found.items()))
 
 
 def _version_key(scope: str) -> str:
@@ -97,18 +149,25 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class CachedRead:
-    """What a cached route's answer for one URL depends on: the scopes whose versions key it,
-    and `vary`, a value (or a function giving it) that also keys it."""
+    """What a cached route's answer for one URL depends on: what the route reads of the URL
+    (`read_target`), the scopes whose versions key it, and `vary`, a value (or a function
+    giving it) that also keys it."""
 
+    target: str
     scopes: tuple[str, ...]
     vary: str | Callable[[], str] = ""
 
-    def name(self, target: str) -> str:
-        return _name(target, self.vary() if callable(self.vary) else self.vary)
+    def name(self) -> str:
+        return _name(self.target, self.vary() if callable(self.vary) else self.vary)
 
 
 class Cache:
-    """Lookups go through `pipe` when there is one (the hot path), else through `redis`."""
+    """Lookups go through `pipe` when there is one (the hot path), else through `redis`.
+
+    Through a Redis blip no read after a write meets the old value: an invalidation Redis did
+    not take is retried until it does, and until then (and for a moment after any Redis error,
+    when another process's invalidation may be waiting the same way) this process serves
+    answers uncached rather than trust what Redis holds."""
 
     def __init__(
         self, redis: Redis | None, ttl_seconds: int, pipe: RedisPipe | None = None
@@ -119,6 +178,9 @@ class Cache:
         # URL -> what its route declared: lets the HTTP layer answer a hit before routing.
         # A route's scopes are a function of its URL, so an entry never goes stale.
         self.reads: dict[str, CachedRead] = {}
+        self._unsent: set[str] = set()  # scopes whose invalidation Redis has not taken yet
+        self._resend: asyncio.Task[None] | None = None
+        self._distrust_until = 0.0
 
     def remember(self, target: str, read: CachedRead) -> None:
         if target not in self.reads and len(self.reads) >= MAX_REMEMBERED:
@@ -129,24 +191,54 @@ class Cache:
     def enabled(self) -> bool:
         return self.redis is not None and self.ttl > 0
 
+    @property
+    def trusted(self) -> bool:
+        return not self._unsent and time.monotonic() >= self._distrust_until
+
+    def _failed(self, exc: Exception) -> None:
+        self._distrust_until = time.monotonic() + DISTRUST_SECONDS
+        log.debug("cache unavailable: %s", exc)
+
     async def lookup(self, name: str, scopes: Iterable[str]) -> Entry | None:
         """The scopes' versions and the answer stored for `name`, read in one MGET (atomic, no
-        script to run); None when Redis is out."""
+        script to run); None when the answer must be built uncached (Redis out or not
+        trusted, or a version missing: see `_start_versions`)."""
         assert self.redis is not None
-        keys = [*_version_keys(tuple(scopes)), f"{PREFIX}:d:{name}"]
+        if not self.trusted:
+            return None
+        version_keys = _version_keys(tuple(scopes))
         try:
             if self.pipe is not None:
-                *versions, value = await self.pipe.call("MGET", *keys)
+                *versions, value = await self.pipe.call("MGET", *version_keys, f"{PREFIX}:d:{name}")
             else:
-                *versions, value = await self.redis.mget(keys)
+                *versions, value = await self.redis.mget([*version_keys, f"{PREFIX}:d:{name}"])
         except (RedisError, OSError) as exc:
-            log.debug("cache unavailable: %s", exc)
+            self._failed(exc)
             return None
-        stamp = b".".join(version or b"0" for version in versions)
+        if None in versions:
+            # New, or evicted by a memory-bounded Redis: no stored answer can be current.
+            started = await self._start_versions(version_keys)
+            return None if started is None else Entry(b".".join(started))
+        stamp = b".".join(versions)
         if value is not None and value.startswith(stamp + b"\n"):
             start = len(stamp) + 1  # slice once: answers run to tens of KB
             return Entry(stamp, value[start : start + ETAG_LENGTH], value[start + ETAG_LENGTH :])
         return Entry(stamp)
+
+    async def _start_versions(self, keys: tuple[str, ...]) -> list[bytes] | None:
+        """Give versions that are missing a fresh random value (an answer stored under an
+        earlier value can then never match again) and read them all; None if Redis failed."""
+        assert self.redis is not None
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.set(key, _new_version(), nx=True)
+                pipe.mget(keys)
+                *_, versions = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+            return None
+        return None if None in versions else list(versions)
 
     async def get_or_build(
         self,
@@ -170,25 +262,51 @@ class Cache:
         return body
 
     async def bump(self, scopes: Iterable[str]) -> None:
-        """Invalidate everything cached under these scopes (a new version: old keys go unread)."""
+        """Invalidate everything cached under these scopes: each gets a new random version, so
+        old entries go unread. If Redis does not take it, it is sent again until it does."""
         if self.redis is None:
             return
+        scopes = set(scopes)
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for scope in set(scopes):
-                    pipe.incr(_version_key(scope))
-                await pipe.execute()
+            await self._send(scopes)
         except (RedisError, OSError) as exc:
-            log.warning(
-                "cache invalidation failed (%s); the worker bumps again when it indexes", exc
-            )
+            self._failed(exc)
+            log.warning("cache invalidation failed (%s); retrying until Redis takes it", exc)
+            self._unsent |= scopes
+            if self._resend is None or self._resend.done():
+                self._resend = asyncio.create_task(self._resend_until_taken())
+
+    async def _send(self, scopes: set[str]) -> None:
+        assert self.redis is not None
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for scope in scopes:
+                pipe.set(_version_key(scope), _new_version())
+            await pipe.execute()
+
+    async def _resend_until_taken(self) -> None:
+        pause = RESEND_PAUSES[0]
+        while self._unsent:
+            await asyncio.sleep(pause)
+            scopes = set(self._unsent)
+            try:
+                await self._send(scopes)
+            except (RedisError, OSError) as exc:
+                self._failed(exc)
+                pause = min(pause * 2, RESEND_PAUSES[1])
+                continue
+            self._unsent -= scopes
+        log.info("cache invalidations sent after Redis came back")
 
     async def _set(self, key: str, body: bytes) -> None:
         assert self.redis is not None
         try:
             await self.redis.set(key, body, ex=self.ttl)
-        except (RedisError, OSError):
-            return
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+
+
+def _new_version() -> bytes:
+    return secrets.token_hex(8).encode()
 
 
 def _json(answer: BaseModel | bytes) -> bytes:
@@ -215,6 +333,8 @@ def invalidate_after_commit(session: AsyncSession, scopes: Iterable[str]) -> Non
 
 # Set by the HTTP layer when its lookup for this request missed: (name, the versions read).
 MISSED = "marquee.cache_missed"
+# Set by a route whose answer is the same for everyone (see `cached_json`).
+PUBLIC = "marquee.public"
 
 
 async def cached_json(
@@ -224,13 +344,15 @@ async def cached_json(
     vary: str | Callable[[], str] = "",
 ) -> Response:
     """Answer a public read from the cache, building (and storing) it on a miss. The key is
-    the path and the sorted query, plus `vary` (e.g. `today_iso` for date windows)."""
+    what the route reads of the URL (`read_target`), plus `vary` (e.g. `today_iso` for date
+    windows). Declares the answer public: the HTTP layer tags it for shared caches."""
+    request.scope[PUBLIC] = True
     cache: Cache = request.app.state.cache
     if not cache.enabled or not cacheable(request.scope):
         return Response(content=_json(await build()), media_type="application/json")
-    target, read = request_target(request.scope), CachedRead(tuple(scopes), vary)
-    name = read.name(target)
-    cache.remember(target, read)
+    read = CachedRead(read_target(request), tuple(scopes), vary)
+    name = read.name()
+    cache.remember(request_target(request.scope), read)
     missed: tuple[str, bytes] | None = request.scope.get(MISSED)
     stamp = missed[1] if missed is not None and missed[0] == name else None
     body = await cache.get_or_build(name, read.scopes, build, stamp)

@@ -1,21 +1,14 @@
 """HTTP caching of public reads: an ETag on every public GET, 304 when the client has it,
 Cache-Control saying who may keep the answer and for how long, and cache hits answered here,
-before routing."""
+before routing. Public is opt-in: only answers whose route declared them so (`cached_json`);
+every other answer is `private, no-store`."""
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.cache import MISSED, Cache, cacheable, etag_of, request_target
+from api.cache import MISSED, PUBLIC, Cache, cacheable, etag_of, request_target
 
-# Answers that depend on who asks; everything else a GET answers is the same for everyone.
-PRIVATE_PREFIXES = ("/users", "/watchlist", "/favorites", "/auth", "/reviews")
-UNCACHED_PATHS = ("/health", "/ready")
-
-
-def is_public(path: str) -> bool:
-    if path.startswith(PRIVATE_PREFIXES) or path.endswith("/account-state"):
-        return False
-    return not path.startswith(UNCACHED_PATHS)
+PRIVATE = "private, no-store"
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:
@@ -44,11 +37,6 @@ class HttpCaching:
         if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
-        if not is_public(scope["path"]):
-            await self.app(
-                scope, receive, _with_headers(send, {"Cache-Control": "private, no-store"})
-            )
-            return
         if await self._from_cache(scope, send):
             return
         await self._tagged(scope, receive, send)
@@ -63,7 +51,7 @@ class HttpCaching:
         read = cache.reads.get(target)
         if read is None:
             return False
-        name = read.name(target)
+        name = read.name()
         found = await cache.lookup(name, read.scopes)
         if found is None:
             return False
@@ -83,6 +71,7 @@ class HttpCaching:
         return True
 
     async def _tagged(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Tag a 200 that its route declared public; mark every other answer private."""
         start: Message | None = None
         chunks: list[bytes] = []
 
@@ -90,11 +79,12 @@ class HttpCaching:
             nonlocal start
             if message["type"] == "http.response.start":
                 start = message
-                if message["status"] != 200:
+                if message["status"] != 200 or not scope.get(PUBLIC):
+                    MutableHeaders(scope=message).setdefault("Cache-Control", PRIVATE)
                     await send(message)
                 return
             assert start is not None
-            if start["status"] != 200:
+            if start["status"] != 200 or not scope.get(PUBLIC):
                 await send(message)
                 return
             chunks.append(message.get("body", b""))
@@ -125,14 +115,3 @@ def _without_body(send: Send) -> Send:
             await send({"type": "http.response.body", "body": b""})
 
     return head
-
-
-def _with_headers(send: Send, extra: dict[str, str]) -> Send:
-    async def wrapped(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            headers = MutableHeaders(scope=message)
-            for name, value in extra.items():
-                headers.setdefault(name, value)
-        await send(message)
-
-    return wrapped
