@@ -1,5 +1,6 @@
 """The application factory and its lifespan: engine, Redis, Meilisearch, admin bootstrap."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,21 +15,27 @@ from api.db import make_engine, make_sessionmaker
 from api.errors import install_error_handlers
 from api.health import router as health_router
 from api.http_cache import HttpCaching
+from api.limits import BodyLimit
 from api.lists.router import router as lists_router
 from api.movies.router import router as movies_router
 from api.redis_pipe import RedisPipe
 from api.reviews.router import router as reviews_router
+from api.search.client import SearchConnector
 from api.search.router import router as search_router
 from api.settings import Settings, get_settings
 from api.trending.router import router as trending_router
 from api.users import service as users_service
 from api.users.router import router as users_router
-from indexer import SearchFailed, SearchUnavailable, default_search_key, make_client
+from indexer import SearchFailed, SearchUnavailable
 
 log = logging.getLogger(__name__)
 
 # Redis is a cache and a queue here: better to go on without it than to wait for it.
 REDIS_TIMEOUT_SECONDS = 0.5
+# A database that is down must not keep the API from serving: the admin bootstrap retries in
+# the background, 1 s after a failure, doubling up to 30 s apart.
+ADMIN_ATTEMPT_SECONDS = 5.0
+ADMIN_RETRY_FIRST_SECONDS, ADMIN_RETRY_MAX_SECONDS = 1.0, 30.0
 
 
 class StripTrailingSlash:
@@ -56,7 +63,9 @@ class Marquee(FastAPI):
 
     def __init__(self, *args: Any, http_cache_max_age: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._edge = StripTrailingSlash(HttpCaching(super().__call__, http_cache_max_age))
+        self._edge = BodyLimit(
+            StripTrailingSlash(HttpCaching(super().__call__, http_cache_max_age))
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -85,29 +94,52 @@ def _pipe(settings: Settings) -> RedisPipe | None:
         return None
 
 
-async def _search_key(settings: Settings) -> str:
-    """The API only searches: it uses a search-only key, derived from the master key if
-    none is configured (falling back to the master key if Meilisearch is down at start-up)."""
-    if settings.MEILI_API_KEY or not settings.MEILI_MASTER_KEY:
-        return settings.MEILI_API_KEY
-    admin = make_client(
-        settings.MEILI_URL, settings.MEILI_MASTER_KEY, settings.MEILI_TIMEOUT_SECONDS
-    )
+async def _connect_search(app: FastAPI) -> None:
+    """The search client now if Meilisearch answers; else the first search after it does
+    builds it, and search answers 503 until then (the master key never searches)."""
     try:
-        return await default_search_key(admin)
+        await app.state.search.connect()
     except (SearchUnavailable, SearchFailed) as exc:
-        log.warning("could not derive a search key (%s); using the master key", exc)
-        return settings.MEILI_MASTER_KEY
-    finally:
-        await admin.aclose()
+        log.warning("search is unavailable until Meilisearch answers: %s", exc)
 
 
-async def _bootstrap_admin(app: FastAPI, settings: Settings) -> None:
-    if not (settings.ADMIN_EMAIL and settings.ADMIN_PASSWORD):
-        return
-    async with app.state.sessionmaker() as session:
-        await users_service.ensure_admin(session, settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD)
-        await session.commit()
+async def _bootstrap_admin(app: FastAPI, settings: Settings) -> bool:
+    """Create or promote the configured admin (if any); False when the database failed."""
+    email, password = settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD
+    if not (email and password):
+        return True
+    try:
+        async with asyncio.timeout(ADMIN_ATTEMPT_SECONDS), app.state.sessionmaker() as session:
+            await users_service.ensure_admin(session, email, password)
+            await session.commit()
+    except Exception as exc:  # noqa: BLE001 - whatever the database says, the API still serves
+        log.warning("admin bootstrap failed (retrying): %s: %s", type(exc).__name__, exc)
+        return False
+    return True
+
+
+async def _retry_admin_bootstrap(app: FastAPI, settings: Settings) -> None:
+    delay = ADMIN_RETRY_FIRST_SECONDS
+    while True:
+        await asyncio.sleep(delay)
+        if await _bootstrap_admin(app, settings):
+            log.info("admin bootstrap done")
+            return
+        delay = min(delay * 2, ADMIN_RETRY_MAX_SECONDS)
+
+
+async def _start_admin_bootstrap(app: FastAPI, settings: Settings) -> asyncio.Task[None] | None:
+    """The admin now when the database answers; else a task that keeps trying, so an API
+    started before its database serves meanwhile (what needs the database answers 5xx)."""
+    if await _bootstrap_admin(app, settings):
+        return None
+    return asyncio.create_task(_retry_admin_bootstrap(app, settings))
+
+
+async def _cancel(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        await asyncio.wait([task])
 
 
 @asynccontextmanager
@@ -118,17 +150,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.redis = _redis(settings)
     pipe = _pipe(settings)
     app.state.cache = Cache(app.state.redis, settings.CACHE_TTL_SECONDS, pipe)
-    app.state.meili = make_client(
-        settings.MEILI_URL, await _search_key(settings), settings.MEILI_TIMEOUT_SECONDS
-    )
-    await _bootstrap_admin(app, settings)
+    app.state.meili = None  # the search client, set by app.state.search once it has a key
+    app.state.search = SearchConnector(settings, app.state)
+    await _connect_search(app)
+    app.state.admin_bootstrap = await _start_admin_bootstrap(app, settings)
     try:
         yield
     finally:
+        await _cancel(app.state.admin_bootstrap)
         if pipe is not None:
             await pipe.aclose()
         await app.state.redis.aclose()
-        await app.state.meili.aclose()
+        await app.state.search.aclose()
         await app.state.engine.dispose()
 
 

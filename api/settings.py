@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     TOP_RATED_MIN_VOTES: int = Field(default=300, ge=0)
     CACHE_TTL_SECONDS: int = Field(default=300, ge=0)
     HTTP_CACHE_MAX_AGE: int = Field(default=0, ge=0)
+    MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=0)
     LOG_LEVEL: str = "INFO"
 
     @model_validator(mode="after")

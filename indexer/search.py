@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,10 @@ RETRIEVED = [
     "original_language", "release_date_iso", "runtime", "status", "poster_path",
     "backdrop_path", "popularity", "vote_average", "vote_count", "created_at", "updated_at",
 ]  # fmt: skip
-PRE_TAG, POST_TAG = "<mark>", "</mark>"
+# Highlights are HTML, and stored text is not: Meilisearch marks matches with characters no
+# catalog text holds (private use), the text is escaped, and only then do they become tags.
+PRE_TAG, POST_TAG = "\ue000", "\ue001"
+MARK, UNMARK = "<mark>", "</mark>"
 
 
 @dataclass
@@ -103,12 +107,27 @@ def _hit(raw: dict[str, Any]) -> dict[str, Any]:
     """The stored document plus the highlighted title and the cast names that matched."""
     formatted = raw.pop("_formatted", None) or {}
     raw.pop("_matchesPosition", None)
+    title = raw.get("title") or ""
     cast = raw.get("cast") or []
     marked = formatted.get("cast") or cast
-    # Highlighting only inserts tags, so a name that changed is a name that matched.
-    matched = [shown for plain, shown in zip(cast, marked, strict=False) if shown != plain]
-    raw["highlights"] = {"title": formatted.get("title", raw.get("title")), "cast": matched}
+    # Highlighting only inserts markers, so a name that changed is a name that matched.
+    matched = [
+        _html(plain, shown) for plain, shown in zip(cast, marked, strict=False) if shown != plain
+    ]
+    raw["highlights"] = {"title": _html(title, formatted.get("title", title)), "cast": matched}
     return raw
+
+
+def _html(plain: str, marked: str) -> str:
+    """marked (plain with Meilisearch's markers) as HTML: the text escaped, the markers tags."""
+    if _unmarked(marked) != plain:
+        # The stored text holds a marker itself: no marks at all, so it cannot forge one.
+        return html.escape(_unmarked(plain), quote=True)
+    return html.escape(marked, quote=True).replace(PRE_TAG, MARK).replace(POST_TAG, UNMARK)
+
+
+def _unmarked(text: str) -> str:
+    return text.replace(PRE_TAG, "").replace(POST_TAG, "")
 
 
 def _facets(distribution: dict[str, Any] | None) -> dict[str, dict[str, int]]:

@@ -83,6 +83,15 @@ class _MovieFields(_Strict):
                 raise ValueError("genre ids are positive integers")
         return value
 
+    @field_validator("genres")
+    @classmethod
+    def _genre_names_filterable(cls, value: list[str | int] | None) -> list[str | int] | None:
+        # The genre filter reads "," as all-of and "|" as any-of: such a name could never match.
+        for item in value or []:
+            if isinstance(item, str) and ("," in item or "|" in item):
+                raise ValueError("genre names cannot contain ',' or '|' (filter separators)")
+        return value
+
 
 class MovieCreate(_MovieFields):
     title: Title

@@ -30,8 +30,9 @@ async def search_movies(
     sort = parse_sort(sort_by) if sort_by else None
 
     async def build() -> bytes:
+        meili = request.app.state.meili or await service.connect(request.app.state.search)
         page = await service.run_search(
-            request.app.state.meili, settings.MEILI_INDEX, q.strip(), filters, sort, params
+            meili, settings.MEILI_INDEX, q.strip(), filters, sort, params
         )
         results = [service.search_result(hit, settings.IMAGE_BASE_URL) for hit in page.hits]
         return service.page_json(params, page, results)
@@ -50,9 +51,8 @@ async def filter_movies(
     sort = parse_sort(sort_by or "popularity.desc")
 
     async def build() -> bytes:
-        page = await service.run_search(
-            request.app.state.meili, settings.MEILI_INDEX, "", filters, sort, params
-        )
+        meili = request.app.state.meili or await service.connect(request.app.state.search)
+        page = await service.run_search(meili, settings.MEILI_INDEX, "", filters, sort, params)
         results = [service.list_item(hit, settings.IMAGE_BASE_URL) for hit in page.hits]
         return service.page_json(params, page, results)
 

@@ -1,5 +1,6 @@
 """Search decisions: asking the index, and turning its documents into the public shapes."""
 
+import html
 import logging
 from typing import Any
 
@@ -9,6 +10,7 @@ from meilisearch_python_sdk import AsyncClient
 from api.errors import ServiceUnavailable
 from api.movies.present import poster_url
 from api.pagination import PageParams
+from api.search.client import SearchConnector
 from api.search.schemas import Facets
 from indexer import SearchFailed, SearchPage, SearchUnavailable, search_movies
 from indexer.query import MovieFilters, SortSpec
@@ -31,10 +33,22 @@ async def run_search(
     try:
         return await search_movies(client, index, q, filters, sort, params.page, params.per_page)
     except (SearchUnavailable, SearchFailed) as exc:
-        log.warning("search failed: %s", exc)
-        raise ServiceUnavailable(
-            "Search is temporarily unavailable; please try again shortly", "search_unavailable"
-        ) from exc
+        raise _unavailable(exc) from exc
+
+
+async def connect(search: SearchConnector) -> AsyncClient:
+    """The client start-up could not build (Meilisearch was down then): built now, or a 503."""
+    try:
+        return await search.connect()
+    except (SearchUnavailable, SearchFailed) as exc:
+        raise _unavailable(exc) from exc
+
+
+def _unavailable(exc: Exception) -> ServiceUnavailable:
+    log.warning("search failed: %s", exc)
+    return ServiceUnavailable(
+        "Search is temporarily unavailable; please try again shortly", "search_unavailable"
+    )
 
 
 def page_json(params: PageParams, page: SearchPage, results: list[dict[str, Any]]) -> bytes:
@@ -81,12 +95,12 @@ def list_item(hit: dict[str, Any], image_base: str) -> dict[str, Any]:
 
 
 def search_result(hit: dict[str, Any], image_base: str) -> dict[str, Any]:
-    """A SearchResult's fields: the list item and what matched."""
+    """A SearchResult's fields: the list item and what matched (HTML, escaped by the indexer)."""
     highlights = hit.get("highlights") or {}
     return {
         **list_item(hit, image_base),
         "highlights": {
-            "title": highlights.get("title", hit["title"]),
+            "title": highlights.get("title") or html.escape(hit["title"], quote=True),
             "cast": highlights.get("cast", []),
         },
     }

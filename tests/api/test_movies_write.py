@@ -228,6 +228,28 @@ class TestCreateGenres:
         assert await count(db, Movie, Movie.title == title) == 0
         assert await count(db, Genre, Genre.name == new_genre) == 0
 
+    @pytest.mark.parametrize("name", ["Sci,Fi", "Sci|Fi"])
+    async def test_genre_name_with_a_filter_separator_returns_422_and_creates_nothing(
+        self, client: AsyncClient, admin: Account, db: AsyncSession, name: str
+    ) -> None:
+        title = unique("Separated")
+        response = await create(client, admin, title=title, genres=[name])
+        assert_validation_error(response)
+        assert [e["loc"] for e in response.json()["errors"]] == [["body", "genres"]]
+        assert "cannot contain" in response.json()["detail"]
+        assert await count(db, Movie, Movie.title == title) == 0
+        assert await count(db, Genre, Genre.name == name) == 0
+
+    async def test_genre_name_with_a_filter_separator_is_refused_on_update(
+        self, client: AsyncClient, admin: Account, db: AsyncSession
+    ) -> None:
+        movie = await created(client, admin)
+        response = await client.patch(
+            f"/movies/{movie['id']}", json={"genres": ["Sci,Fi"]}, headers=admin.headers
+        )
+        assert_validation_error(response)
+        assert await count(db, Genre, Genre.name == "Sci,Fi") == 0
+
 
 class TestCreatePeople:
     async def test_cast_by_name_reuses_an_existing_person(
