@@ -5,13 +5,14 @@ from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     RootModel,
     StringConstraints,
     field_validator,
     model_validator,
 )
+
+from api.bodies import StrictBody
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 # pydantic checks the pattern before lower-casing: accept either case, store lower case.
@@ -27,11 +28,7 @@ MIN_DATE = date(1870, 1, 1)
 MAX_DATE = date(2100, 12, 31)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PersonRef(_Strict):
+class PersonRef(StrictBody):
     """A person by TMDB/catalog id, or by name (an existing person of that name is reused)."""
 
     person_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
@@ -51,7 +48,7 @@ class CastIn(PersonRef):
     order: int | None = Field(default=None, ge=0, le=10_000)
 
 
-class _MovieFields(_Strict):
+class _MovieFields(StrictBody):
     original_title: Title | None = None
     overview: Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)] | None = (
         None

@@ -3,7 +3,9 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from api.bodies import StrictBody
 
 MAX_CONTENT = 10_000
 
@@ -13,17 +15,13 @@ Rating = Annotated[float, Field(strict=True, ge=0.5, le=10, multiple_of=0.5, all
 Content = Annotated[str, StringConstraints(max_length=MAX_CONTENT)]
 
 
-class ReviewCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReviewCreate(StrictBody):
     rating: Rating = Field(description="0.5 to 10 in steps of 0.5")
     content: Content | None = None
 
 
-class ReviewUpdate(BaseModel):
+class ReviewUpdate(StrictBody):
     """Only the fields present change; `"content": null` removes the text."""
-
-    model_config = ConfigDict(extra="forbid")
 
     rating: Rating | None = None
     content: Content | None = None

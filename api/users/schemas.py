@@ -2,15 +2,15 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints
+from pydantic import BaseModel, EmailStr, StringConstraints
+
+from api.bodies import StrictBody
 
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
-class UserRegister(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserRegister(StrictBody):
     email: EmailStr
     password: Password
     display_name: DisplayName | None = None
