@@ -75,11 +75,11 @@ class Marquee(FastAPI):
         await self._edge(scope, receive, send)
 
 
-def _redis(settings: Settings) -> ArqRedis:
-    """The queue and cache connection. It connects on first use and reconnects by itself, so
-    the API starts and serves (uncached, with the outbox cron catching up) while Redis is down."""
+def _redis(url: str) -> ArqRedis:
+    """A queue or cache connection. It connects on first use and reconnects by itself, so the
+    API starts and serves (uncached, with the outbox cron catching up) while Redis is down."""
     return ArqRedis.from_url(
-        settings.REDIS_URL,
+        url,
         socket_timeout=REDIS_TIMEOUT_SECONDS,
         socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
         health_check_interval=30,
@@ -89,7 +89,7 @@ def _redis(settings: Settings) -> ArqRedis:
 def _pipe(settings: Settings) -> RedisPipe | None:
     """The cache's lookup connection (see api.redis_pipe); none for a unix-socket Redis."""
     try:
-        return RedisPipe(settings.REDIS_URL, REDIS_TIMEOUT_SECONDS)
+        return RedisPipe(settings.cache_redis_url, REDIS_TIMEOUT_SECONDS)
     except ValueError:
         return None
 
@@ -147,9 +147,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.engine = make_engine(settings.DATABASE_URL)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
-    app.state.redis = _redis(settings)
+    app.state.redis = _redis(settings.REDIS_URL)
+    cache_redis = _redis(settings.CACHE_REDIS_URL) if settings.CACHE_REDIS_URL else None
     pipe = _pipe(settings)
-    app.state.cache = Cache(app.state.redis, settings.CACHE_TTL_SECONDS, pipe)
+    app.state.cache = Cache(cache_redis or app.state.redis, settings.CACHE_TTL_SECONDS, pipe)
     app.state.meili = None  # the search client, set by app.state.search once it has a key
     app.state.search = SearchConnector(settings, app.state)
     await _connect_search(app)
@@ -161,6 +162,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if pipe is not None:
             await pipe.aclose()
         await app.state.redis.aclose()
+        if cache_redis is not None:
+            await cache_redis.aclose()
         await app.state.search.aclose()
         await app.state.engine.dispose()
 

@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     ENVIRONMENT: Literal["development", "test", "production"] = "development"
     DATABASE_URL: str = f"sqlite+aiosqlite:///{DATA_DIR}/marquee.db"
     REDIS_URL: str = "redis://127.0.0.1:6379/0"
+    # The cache's Redis, when it is not REDIS_URL's: give it a memory bound and allkeys-lru,
+    # while the queue's Redis must never evict (README, "Caching").
+    CACHE_REDIS_URL: str = ""
     MEILI_URL: str = "http://127.0.0.1:7700"
     MEILI_MASTER_KEY: str = ""
     MEILI_API_KEY: str = ""
@@ -52,6 +55,10 @@ class Settings(BaseSettings):
                 "ADMIN_EMAIL must be an email and ADMIN_PASSWORD at least 8 characters"
             )
         return self
+
+    @property
+    def cache_redis_url(self) -> str:
+        return self.CACHE_REDIS_URL or self.REDIS_URL
 
     @property
     def is_sqlite(self) -> bool:

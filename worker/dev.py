@@ -28,6 +28,9 @@ SAMPLE = ROOT / "data" / "sample"
 # keeps dying within STABLE_SECONDS of its start.
 RESTART_DELAYS = (1.0, 30.0)
 STABLE_SECONDS = 30.0
+# The embedded cache's bound: made-up URLs evict old answers instead of growing memory, and
+# the queue (the other server) is never evicted.
+CACHE_BOUND = {"maxmemory": "64mb", "maxmemory-policy": "allkeys-lru"}
 # Seconds uvicorn gives open requests at shutdown: one stuck request cannot hold a stop.
 GRACE_SECONDS = 10
 
@@ -59,6 +62,10 @@ def start_services(stack: ExitStack) -> None:
         redis = stack.enter_context(start_valkey(DATA_DIR / "valkey", None))
         os.environ["REDIS_URL"] = redis.url
         print(f"marquee: embedded Redis-compatible server at {redis.url}", flush=True)
+        if not _configured("CACHE_REDIS_URL"):
+            cache = stack.enter_context(start_valkey(DATA_DIR / "valkey-cache", None, CACHE_BOUND))
+            os.environ["CACHE_REDIS_URL"] = cache.url
+            print(f"marquee: embedded cache (bounded to {CACHE_BOUND['maxmemory']})", flush=True)
     if not _configured("MEILI_URL"):
         key = _master_key()
         meili = stack.enter_context(

@@ -196,9 +196,11 @@ def controlled_redis(data_dir: Path) -> Controlled:
     return Controlled("redis", args, f"redis://127.0.0.1:{port}", data_dir).start()
 
 
-def start_valkey(data_dir: Path, port: int | None = None) -> Service:
+def start_valkey(
+    data_dir: Path, port: int | None = None, config: dict[str, str] | None = None
+) -> Service:
     """Start an embedded Valkey (Redis protocol) server; returns once it answers PING."""
-    server = ValkeyServer(port=port, data_dir=data_dir, persist=True)
+    server = ValkeyServer(port=port, data_dir=data_dir, persist=True, config=config)
     server.start(timeout=STARTUP_TIMEOUT)
     return Service(server.connection_url, lambda: _stop_valkey(server))
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from arq import ArqRedis
 from meilisearch_python_sdk import AsyncClient
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -15,6 +16,9 @@ from indexer import make_client
 
 # Index writes and reindexing are slower than searches; give them room.
 WRITE_TIMEOUT_SECONDS = 30.0
+# A Redis that stops answering (hung, not refusing) is an error after this, not a hang: the
+# worker then restarts its loop instead of waiting on a dead socket.
+QUEUE_TIMEOUT_SECONDS = 5.0
 
 
 @dataclass
@@ -24,11 +28,18 @@ class Resources:
     sessionmaker: async_sessionmaker[AsyncSession]
     meili: AsyncClient
     redis: ArqRedis | None
-    # One for the process's life: it keeps retrying invalidations that Redis missed.
+    # Kept, not made per use: it keeps retrying invalidations that Redis missed.
     cache: Cache = field(init=False)
+    _cache_redis: Redis | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        self.cache = Cache(self.redis, self.settings.CACHE_TTL_SECONDS)
+        if self.settings.CACHE_REDIS_URL:
+            self._cache_redis = Redis.from_url(
+                self.settings.CACHE_REDIS_URL,
+                socket_timeout=QUEUE_TIMEOUT_SECONDS,
+                socket_connect_timeout=QUEUE_TIMEOUT_SECONDS,
+            )
+        self.cache = Cache(self._cache_redis or self.redis, self.settings.CACHE_TTL_SECONDS)
 
     @property
     def index(self) -> str:
@@ -37,6 +48,8 @@ class Resources:
     async def close(self) -> None:
         await self.meili.aclose()
         await self.engine.dispose()
+        if self._cache_redis is not None:
+            await self._cache_redis.aclose()
 
 
 async def open_resources(
@@ -46,11 +59,6 @@ async def open_resources(
     engine = make_engine(settings.DATABASE_URL)
     meili = make_client(settings.MEILI_URL, settings.MEILI_MASTER_KEY, WRITE_TIMEOUT_SECONDS)
     return Resources(settings, engine, make_sessionmaker(engine), meili, redis)
-
-
-# A Redis that stops answering (hung, not refusing) is an error after this, not a hang: the
-# worker then restarts its loop instead of waiting on a dead socket.
-QUEUE_TIMEOUT_SECONDS = 5.0
 
 
 def queue_client(settings: Settings) -> ArqRedis:

@@ -11,11 +11,11 @@ from redis.asyncio import Redis
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.cache import MAX_CACHED_QUERY, Cache
+from api.cache import MAX_CACHED_QUERY, PREFIX, Cache
 from api.deps import _settings
 from api.main import create_app
 from api.movies.models import Movie
-from tests.api.conftest import Catalog, unique
+from tests.api.conftest import Catalog, ids, unique
 from tests.conftest import Account
 
 
@@ -91,6 +91,46 @@ class TestRedisCache:
         assert (await client.get("/movies/2000000000")).status_code == 404
         movie = await catalog.movie()
         assert (await client.get(f"/movies/{movie.id}")).status_code == 200
+
+
+async def stored_answers(redis: Redis) -> int:
+    return len([key async for key in redis.scan_iter(match=f"{PREFIX}:d:*")])
+
+
+@pytest.mark.usefixtures("cache_on")
+class TestCacheKeys:
+    async def test_parameters_the_route_ignores_share_its_entry(
+        self, app: Any, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        await catalog.movie(popularity=987658.0)
+        first = await get_json(client, "/movies/popular", per_page=2)
+        stored = await stored_answers(app.state.redis)
+        for n in range(5):  # made-up parameters, as a cache-filling client sends them
+            assert await get_json(client, "/movies/popular", per_page=2, junk=n) == first
+        assert await stored_answers(app.state.redis) == stored
+
+    async def test_a_repeated_parameter_is_read_last_in_either_order(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        genre = await catalog.genre(unique("Order"))
+        low = await catalog.movie("Aardwolf Dawn", genres=[genre], popularity=1.0)
+        high = await catalog.movie("Zebu Dusk", genres=[genre], popularity=2.0)
+        by_title_last = f"/movies?genre={genre.name}&sort_by=popularity.desc&sort_by=title.asc"
+        by_popularity_last = f"/movies?genre={genre.name}&sort_by=title.asc&sort_by=popularity.desc"
+        for _ in range(2):  # the second round is answered from the cache
+            assert ids((await client.get(by_title_last)).json()) == [low.id, high.id]
+            assert ids((await client.get(by_popularity_last)).json()) == [high.id, low.id]
+
+    async def test_evicted_versions_never_revive_an_old_answer(
+        self, app: Any, client: AsyncClient, catalog: Catalog, db: AsyncSession
+    ) -> None:
+        movie = await catalog.movie("Kept Answer")
+        assert (await get_json(client, f"/movies/{movie.id}"))["title"] == "Kept Answer"
+        await rename_behind_the_cache(db, movie.id, "Renamed Meanwhile")  # type: ignore[arg-type]
+        # A memory-bounded Redis evicts the versions (allkeys-lru), not the answer.
+        versions = [key async for key in app.state.redis.scan_iter(match=f"{PREFIX}:v:*")]
+        await app.state.redis.delete(*versions)
+        assert (await get_json(client, f"/movies/{movie.id}"))["title"] == "Renamed Meanwhile"
 
 
 class Answer(BaseModel):
@@ -269,6 +309,19 @@ class TestHttpCaching:
         mine = await client.head("/users/me", headers=user.headers)
         assert mine.status_code == 200 and mine.headers["cache-control"] == "private, no-store"
         assert (await client.head("/movies/2000000000")).status_code == 404
+
+    async def test_only_routes_that_declare_it_are_public(self, settings: Any) -> None:
+        app = create_app(settings)
+
+        @app.get("/movies/undeclared", include_in_schema=False)
+        async def undeclared() -> dict[str, str]:
+            return {"who": "someone in particular"}
+
+        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as fresh:
+            for path in ("/movies/undeclared", "/health"):
+                response = await fresh.get(path)
+                assert response.headers["cache-control"] == "private, no-store", path
+                assert "etag" not in response.headers
 
     async def test_errors_carry_no_etag(self, client: AsyncClient) -> None:
         response = await client.get("/movies/2000000000")
