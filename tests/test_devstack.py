@@ -1,9 +1,13 @@
 """The local services `make run` and the tests start (worker/devstack.py)."""
 
+import sys
+import time
 from pathlib import Path
 
 import httpx
+import pytest
 
+from worker import dev
 from worker.devstack import start_meilisearch
 
 
@@ -19,3 +23,19 @@ class TestStartMeilisearch:
                 assert authorized.status_code == 200
         finally:
             service.stop()
+
+
+class TestMakeRunRestartsChildren:
+    def test_a_child_that_dies_is_started_again(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(dev, "RESTART_DELAYS", (0.05, 0.1))
+        child = dev.Child("probe", [sys.executable, "-c", "pass"])  # dies at once
+        first = child.process.pid
+        deadline = time.monotonic() + 30
+        try:
+            while child.process.pid == first:
+                assert time.monotonic() < deadline, "never started again"
+                child.watch()
+                time.sleep(0.02)
+        finally:
+            child.stop()
+        assert child.delay > 0.05, "dying young doubles the pause before the next start"

@@ -1,13 +1,18 @@
 """`marquee reindex` and `marquee reindex --enqueue`, run as an operator would."""
 
 import asyncio
+import signal
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
 
 from api.settings import Settings, get_settings
+from indexer.rebuild import build_prefix
 from tests.meili_fixtures import drop_indexes
 from tests.search.conftest import index_count
 from worker.cli import app
@@ -30,6 +35,9 @@ async def invoke(*args: str) -> Result:
     return await asyncio.to_thread(CliRunner().invoke, app, list(args))
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
 class TestReindexCommand:
     async def test_reindex_builds_the_whole_index(self, operator_env: Settings) -> None:
         res = await open_resources(operator_env)
@@ -46,6 +54,33 @@ class TestReindexCommand:
             await drop_indexes(res.meili, operator_env.MEILI_INDEX)
             await res.close()
 
+    async def test_a_reindex_stopped_midway_says_so_and_leaves_nothing_behind(
+        self, operator_env: Settings
+    ) -> None:
+        res = await open_resources(operator_env)
+        try:
+            assert (await invoke("reindex")).exit_code == 0
+            live = await index_count(res.meili, operator_env.MEILI_INDEX)
+            process = await asyncio.create_subprocess_exec(
+                *(sys.executable, "-m", "worker.cli", "reindex"),
+                cwd=ROOT,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+            await _wait_for_a_build(res.meili, operator_env.MEILI_INDEX, process)
+            process.send_signal(signal.SIGSTOP)  # hold it mid-rebuild while the signal is sent
+            process.send_signal(signal.SIGTERM)
+            process.send_signal(signal.SIGCONT)
+            output = (await asyncio.wait_for(process.communicate(), 60))[0].decode()
+            assert process.returncode == 1, output
+            assert "reindex interrupted: the live index is unchanged" in output
+            assert "Traceback" not in output
+            assert await _builds(res.meili, operator_env.MEILI_INDEX) == []
+            assert await index_count(res.meili, operator_env.MEILI_INDEX) == live
+        finally:
+            await drop_indexes(res.meili, operator_env.MEILI_INDEX)
+            await res.close()
+
     async def test_enqueue_hands_the_rebuild_to_the_worker(self, operator_env: Settings) -> None:
         result = await invoke("reindex", "--enqueue")
         assert result.exit_code == 0, result.output
@@ -58,3 +93,14 @@ class TestReindexCommand:
             await redis.zrem("arq:queue", job_id)
             await redis.delete(f"arq:job:{job_id}")
             await redis.aclose()
+
+
+async def _builds(client: Any, uid: str) -> list[str]:
+    indexes = await client.get_raw_indexes(limit=1000) or []
+    return [info.uid for info in indexes if info.uid.startswith(build_prefix(uid))]
+
+
+async def _wait_for_a_build(client: Any, uid: str, process: asyncio.subprocess.Process) -> None:
+    while not await _builds(client, uid):
+        assert process.returncode is None, "the reindex ended before its build index was seen"
+        await asyncio.sleep(0.01)
