@@ -6,15 +6,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
 
+# A refused body of a declared length up to this is read and discarded after the 413, so the
+# client, still sending, gets the answer; a longer one, or a chunked one, closes the connection.
+DISCARD_BYTES = 64 * 1024 * 1024
+
 
 class BodyTooLarge(HTTPException):
     """An HTTPException because FastAPI passes those on while it reads a body (it turns any
     other error there into a 400); the app's handler renders it as {detail, code}."""
 
-    def __init__(self, limit: int) -> None:
-        # Close the connection: reading and discarding the rest would cost as much as the body.
+    def __init__(self, limit: int, close: bool = True) -> None:
+        # With "close", the server stops reading: a client still sending may then meet a reset
+        # instead of the answer. Without it, the server reads and discards the rest (cheap, but
+        # as long as the body): worth it only for a body of a known, moderate size.
         detail = f"Request body too large: the limit is {limit} bytes"
-        super().__init__(413, detail, headers={"Connection": "close"})
+        super().__init__(413, detail, headers={"Connection": "close"} if close else None)
 
 
 class BodyLimit:
@@ -34,7 +40,7 @@ class BodyLimit:
         if declared is None:
             await self._counted(scope, receive, send, limit)
         elif declared > limit:
-            await refuse(scope, receive, send, BodyTooLarge(limit))
+            await refuse(scope, receive, send, BodyTooLarge(limit, declared > DISCARD_BYTES))
         else:
             # The server frames the body by its Content-Length: it cannot deliver more.
             await self.app(scope, receive, send)

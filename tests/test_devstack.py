@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from worker import dev
-from worker.devstack import start_meilisearch
+from worker.devstack import controlled_meilisearch, start_meilisearch
 
 
 class TestStartMeilisearch:
@@ -23,6 +23,20 @@ class TestStartMeilisearch:
                 assert authorized.status_code == 200
         finally:
             service.stop()
+
+
+    def test_the_master_key_is_not_on_the_command_line(self, tmp_path: Path) -> None:
+        key = "secret-" + "k" * 30
+        server = controlled_meilisearch(tmp_path, key)
+        try:
+            assert server.process is not None
+            cmdline = Path(f"/proc/{server.process.pid}/cmdline").read_bytes()
+            assert key.encode() not in cmdline  # `ps` shows it to every user of the machine
+            with httpx.Client(base_url=server.url, timeout=5) as client:
+                authorized = client.get("/keys", headers={"Authorization": f"Bearer {key}"})
+                assert authorized.status_code == 200
+        finally:
+            server.stop()
 
 
 class TestMakeRunRestartsChildren:

@@ -149,6 +149,8 @@ def worker() -> None:
     logging.basicConfig(
         level=get_settings().LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # One line per Meilisearch request (a task is polled every 5-50 ms) drowns the worker's own.
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(run(get_settings()))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import os
 import shutil
 import signal
 import socket
@@ -79,8 +80,9 @@ def meilisearch_binary() -> Path:
     return Path(done.stdout.strip().splitlines()[-1])
 
 
-def meilisearch_args(data_dir: Path, port: int, master_key: str) -> list[str]:
-    """The command line of a Meilisearch with all its state under data_dir."""
+def meilisearch_args(data_dir: Path, port: int) -> list[str]:
+    """The command line of a Meilisearch with all its state under data_dir (its master key goes
+    in the environment, not here, where `ps` would show it to every user of the machine)."""
     return [
         str(meilisearch_binary()),
         *("--db-path", str(data_dir / "data.ms")),
@@ -88,7 +90,6 @@ def meilisearch_args(data_dir: Path, port: int, master_key: str) -> list[str]:
         *("--snapshot-dir", str(data_dir / "snapshots")),
         "--no-analytics",
         *("--http-addr", f"127.0.0.1:{port}"),
-        f"--master-key={master_key}",  # "=": a key may start with "-"
         *("--env", "development"),
         *("--max-indexing-memory", MAX_INDEXING_MEMORY),
     ]
@@ -99,7 +100,7 @@ def start_meilisearch(data_dir: Path, port: int | None = None, *, master_key: st
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     log_path = data_dir / "meilisearch.log"
-    process = _spawn(meilisearch_args(data_dir, port, master_key), log_path)
+    process = _spawn(meilisearch_args(data_dir, port), log_path, _with_key(master_key))
     url = f"http://127.0.0.1:{port}"
     service = Service(url, lambda: _terminate(process))
     try:
@@ -110,10 +111,17 @@ def start_meilisearch(data_dir: Path, port: int | None = None, *, master_key: st
     return service
 
 
-def _spawn(args: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+def _with_key(master_key: str) -> dict[str, str]:
+    return {**os.environ, "MEILI_MASTER_KEY": master_key}
+
+
+def _spawn(
+    args: list[str], log_path: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     with log_path.open("ab") as log:
         return subprocess.Popen(
             args,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -126,13 +134,15 @@ class Controlled:
     """A server a fault test or benchmark can hang (SIGSTOP), resume, kill (SIGKILL) and start
     again on the same port with the same state directory."""
 
-    def __init__(self, name: str, args: list[str], url: str, data_dir: Path) -> None:
-        self.name, self.args, self.url = name, args, url
+    def __init__(
+        self, name: str, args: list[str], url: str, data_dir: Path, env: dict[str, str] | None
+    ) -> None:
+        self.name, self.args, self.url, self.env = name, args, url, env
         self.log_path = data_dir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Self:
-        self.process = _spawn(self.args, self.log_path)
+        self.process = _spawn(self.args, self.log_path, self.env)
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while not self._answers():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -181,8 +191,8 @@ class Controlled:
 def controlled_meilisearch(data_dir: Path, master_key: str) -> Controlled:
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    args = meilisearch_args(data_dir, port, master_key)
-    return Controlled("meilisearch", args, f"http://127.0.0.1:{port}", data_dir).start()
+    args, url = meilisearch_args(data_dir, port), f"http://127.0.0.1:{port}"
+    return Controlled("meilisearch", args, url, data_dir, _with_key(master_key)).start()
 
 
 def controlled_redis(data_dir: Path, *options: str) -> Controlled:
@@ -192,7 +202,7 @@ def controlled_redis(data_dir: Path, *options: str) -> Controlled:
     port = free_port()
     args = [str(valkey_binary()), "--port", str(port), "--bind", "127.0.0.1"]
     args += ["--save", "", "--appendonly", "no", "--dir", str(data_dir), *options]
-    return Controlled("redis", args, f"redis://127.0.0.1:{port}", data_dir).start()
+    return Controlled("redis", args, f"redis://127.0.0.1:{port}", data_dir, None).start()
 
 
 def _terminate(process: subprocess.Popen[bytes], timeout: float = 5.0) -> None:

@@ -226,3 +226,17 @@ class TestRealServer:
         assert head.startswith(b"HTTP/1.1 413 "), head
         assert b"connection: close" in head.lower()
         assert json.loads(body)["code"] == "payload_too_large"
+
+    async def test_a_client_sending_12_mb_reads_its_413(
+        self, live_port: int, settings: Settings
+    ) -> None:
+        # 12 MB with a Content-Length: refused unread, the rest discarded, so the client (which
+        # sends all of it before reading) gets the answer instead of a reset connection.
+        body = b"{" + b" " * (12 * 1024 * 1024) + b"}"
+        async with AsyncClient(base_url=f"http://127.0.0.1:{live_port}", timeout=60) as http:
+            for _ in range(2):  # and the connection serves the next request
+                response = await http.post(
+                    "/auth/register", content=body, headers={"Content-Type": "application/json"}
+                )
+                assert response.status_code == 413
+                assert response.json()["code"] == "payload_too_large"
