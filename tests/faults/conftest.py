@@ -14,16 +14,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import delete
 
 from api.main import create_app
-from api.movies.models import Movie
-from api.search.models import SearchOutbox
 from api.settings import Settings
-from api.users.models import User
 from api.users.security import create_access_token
 from api.users.service import ensure_admin
 from indexer import ensure_settings, search_movies
+from tests.api.committed import Committed
 from tests.conftest import SECRET
 from tests.meili_fixtures import drop_indexes
 from worker.devstack import Controlled, controlled_meilisearch, controlled_redis
@@ -88,13 +85,8 @@ async def found(res: Resources, q: str) -> int:
     return (await search_movies(res.meili, res.index, q, None, None, 1, 1)).total
 
 
-class World:
-    """Committed movies and an admin; removed (with their outbox rows) at the end."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.sessionmaker = app.state.sessionmaker
-        self.movie_ids: list[int] = []
-        self.user_ids: list[int] = []
+class World(Committed):
+    """Committed movies and admins; removed (with their outbox rows) at the end."""
 
     async def admin(self) -> dict[str, str]:
         async with self.sessionmaker() as session:
@@ -105,18 +97,10 @@ class World:
         self.user_ids.append(user.id)
         return {"Authorization": f"Bearer {create_access_token(user.id, SECRET, 60)}"}
 
-    async def cleanup(self) -> None:
-        async with self.sessionmaker() as session:
-            await session.execute(delete(Movie).where(Movie.id.in_(self.movie_ids)))  # type: ignore[union-attr]
-            await session.execute(delete(User).where(User.id.in_(self.user_ids)))  # type: ignore[union-attr]
-            outbox = SearchOutbox.movie_id.in_(self.movie_ids)  # type: ignore[attr-defined]
-            await session.execute(delete(SearchOutbox).where(outbox))
-            await session.commit()
-
 
 @pytest.fixture
 async def world(app: FastAPI) -> AsyncIterator[World]:
-    committed = World(app)
+    committed = World(app.state.sessionmaker)
     yield committed
     await committed.cleanup()
 
