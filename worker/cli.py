@@ -22,10 +22,11 @@ from rich.progress import (
 
 from api.db import make_engine, make_sessionmaker
 from api.imports.tmdb import ImportReport, import_tmdb
+from api.jobs import enqueue
 from api.search.queries import count_movies
 from api.settings import get_settings
 from api.users import service as users_service
-from indexer import SearchUnavailable
+from indexer import SearchFailed, SearchUnavailable
 
 if TYPE_CHECKING:
     from worker.resources import Resources
@@ -223,8 +224,10 @@ async def _catch_up(res: "Resources", replayed: int) -> None:
     try:
         await sync.drain(res)
     except LockBusy:
+        assert res.redis is not None
+        await enqueue(res.redis, "drain_outbox")  # in case its drain was just ending
         console.print(f"{what}: queued; the worker is draining and indexes them next")
-    except SearchUnavailable as exc:
+    except (SearchUnavailable, SearchFailed) as exc:
         console.print(f"[yellow]{what}: queued; Meilisearch did not answer ({exc})[/]")
     else:
         console.print(f"{what}: indexed")

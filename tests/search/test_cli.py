@@ -9,13 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
+from api.movies.models import Movie
+from api.search.outbox import record_changes
+from api.search.queries import pending_count
 from api.settings import Settings, get_settings
 from indexer.rebuild import build_prefix
 from tests.meili_fixtures import drop_indexes
 from tests.search.conftest import index_count
+from worker import sync
 from worker.cli import app
+from worker.locks import redis_lock
 from worker.resources import connect_redis, open_resources
 
 
@@ -52,6 +58,28 @@ class TestReindexCommand:
             assert await index_count(res.meili, operator_env.MEILI_INDEX) == expected
         finally:
             await drop_indexes(res.meili, operator_env.MEILI_INDEX)
+            await res.close()
+
+    async def test_changes_are_left_to_a_draining_worker_and_the_command_says_so(
+        self, operator_env: Settings
+    ) -> None:
+        res = await open_resources(operator_env, redis=await connect_redis(operator_env))
+        assert res.redis is not None
+        try:
+            async with res.sessionmaker() as session:
+                [movie_id] = (await session.execute(select(Movie.id).limit(1))).scalars()
+                await record_changes(session, [movie_id])
+                await session.commit()
+            async with redis_lock(res.redis, f"drain:{res.index}"):  # the worker is draining
+                result = await invoke("reindex")
+            assert result.exit_code == 0, result.output
+            assert "changed during the rebuild: queued; the worker is draining" in result.output
+            await sync.drain(res)  # its next drain
+            async with res.sessionmaker() as session:
+                assert await pending_count(session) == 0
+        finally:
+            await drop_indexes(res.meili, operator_env.MEILI_INDEX)
+            await res.redis.aclose()
             await res.close()
 
     async def test_a_reindex_stopped_midway_says_so_and_leaves_nothing_behind(
