@@ -108,11 +108,10 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     every = exc.errors()
     # Slice before encoding: the encoder's work grows with every error, listed or not.
-    listed = every[:MAX_LISTED_ERRORS]
+    # Never echo the input back (it may be secret, or the whole huge body), and drop it before
+    # encoding: a refused body of 80,000 keys took 0.15 s to encode only to be thrown away.
+    listed = [_without(error, "input", "url") for error in every[:MAX_LISTED_ERRORS]]
     errors = jsonable_encoder(listed, custom_encoder={Exception: str})
-    for error in errors:
-        error.pop("input", None)  # never echo (possibly secret or huge) input back
-        error.pop("url", None)
     first = errors[0] if errors else {}
     where = ".".join(str(part) for part in first.get("loc", ()))
     detail = f"Invalid {where}: {first.get('msg', 'bad input')}" if first else "Invalid input"
@@ -120,6 +119,10 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     if len(every) > len(listed):
         extra["errors_truncated"] = len(every) - len(listed)
     return JSONResponse(error_body(detail, "validation_error", **extra), status_code=422)
+
+
+def _without(error: Any, *names: str) -> dict[str, Any]:
+    return {key: value for key, value in error.items() if key not in names}
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:

@@ -24,7 +24,6 @@ class TestStartMeilisearch:
         finally:
             service.stop()
 
-
     def test_the_master_key_is_not_on_the_command_line(self, tmp_path: Path) -> None:
         key = "secret-" + "k" * 30
         server = controlled_meilisearch(tmp_path, key)
