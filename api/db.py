@@ -1,5 +1,6 @@
 """Engine and session factory, the per-request transaction, and after-commit hooks."""
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
@@ -48,8 +49,8 @@ async def run_after_commit(session: AsyncSession) -> None:
     hooks: list[AfterCommit] = session.info.pop("after_commit", [])
     session.info.pop("pending_jobs", None)
     session.info.pop("pending_scopes", None)
-    for hook in hooks:
-        await hook()
+    # Together: each may wait out a hung Redis's timeout, and none depends on another.
+    await asyncio.gather(*(hook() for hook in hooks))
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
