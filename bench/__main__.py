@@ -9,7 +9,14 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import freshness_bench, import_bench, load_bench, reindex_bench, stack
+from bench import (
+    faults_bench,
+    freshness_bench,
+    import_bench,
+    load_bench,
+    reindex_bench,
+    stack,
+)
 
 # In this order: reindex reuses the databases the import benchmark leaves behind.
 BENCHMARKS: dict[str, Callable[[], str]] = {
@@ -17,6 +24,7 @@ BENCHMARKS: dict[str, Callable[[], str]] = {
     reindex_bench.NAME: reindex_bench.run,
     freshness_bench.NAME: freshness_bench.run,
     load_bench.NAME: load_bench.run,
+    faults_bench.NAME: faults_bench.run,
 }
 
 

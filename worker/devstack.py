@@ -126,7 +126,7 @@ def _spawn(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=False,
-            preexec_fn=_die_with_parent(),
+            preexec_fn=die_with_parent(),
         )
 
 
@@ -235,7 +235,7 @@ def _tail(path: Path, size: int = 2000) -> str:
     return path.read_bytes()[-size:].decode(errors="replace")
 
 
-def _die_with_parent() -> Callable[[], None] | None:
+def die_with_parent() -> Callable[[], None] | None:
     """Ask Linux to SIGTERM the child when its parent dies, so a crashed test run leaves no server.
 
     The signal fires when the *thread* that forked exits, so it is used only from the main thread.
