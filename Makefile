@@ -16,7 +16,7 @@ install: $(STAMP)
 	@bash scripts/install-meili.sh >/dev/null
 
 run: install
-	exec $(BIN)/python -m worker.dev
+	exec $(BIN)/python -m devstack.run
 
 test: install
 	$(BIN)/python -m pytest
@@ -25,7 +25,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy api indexer worker
+	$(BIN)/mypy api indexer worker importer devstack
 
 format: install
 	$(BIN)/ruff format .

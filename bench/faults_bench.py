@@ -3,7 +3,7 @@ Meilisearch hangs, Redis dies or blips, the worker is killed, the index is rebui
 and clients send oversized bodies.
 
 Everything runs on this machine over loopback (bench/faults_stack.py): TMDB 5000 in its own
-MariaDB database, its own Redis and Meilisearch (worker/devstack.py, which can SIGSTOP, SIGCONT,
+MariaDB database, its own Redis and Meilisearch (devstack/servers.py, which can SIGSTOP, SIGCONT,
 SIGKILL and start them again), the API as a uvicorn subprocess and `marquee worker` as another.
 Writes are admin title edits through the API, each on a movie of its own with a fresh unique
 word, checked searchable with `indexer.search_movies`. Everything started is stopped at the end,
@@ -40,7 +40,7 @@ from bench.faults_stack import (
     timed_edits,
 )
 from bench.report import machine, table, write_result
-from worker.dev import RESTART_DELAYS
+from devstack.run import RESTART_DELAYS
 from worker.sync import DRAIN_LOCK_TTL
 
 NAME = "faults"

@@ -1,5 +1,5 @@
 """The fault benchmark's running stack: its own database, Redis and Meilisearch (servers it may
-hang, kill and start again: worker/devstack.py), the API and the worker as real subprocesses,
+hang, kill and start again: devstack/servers.py), the API and the worker as real subprocesses,
 an admin HTTP client over loopback, timed admin edits and the check that they are searchable."""
 
 from __future__ import annotations
@@ -24,19 +24,19 @@ import httpx
 from sqlalchemy import select
 
 from api.db import make_engine, make_sessionmaker
-from api.imports.tmdb import import_tmdb
 from api.movies.models import Movie
 from api.settings import Settings
 from bench import stack
-from indexer import search_movies
-from worker import sync
-from worker.devstack import (
+from devstack.servers import (
     Controlled,
     controlled_meilisearch,
     controlled_redis,
     die_with_parent,
     free_port,
 )
+from importer.tmdb import import_tmdb
+from indexer import search_movies
+from worker import sync
 from worker.resources import Resources, connect_redis, open_resources
 
 ROOT = Path(__file__).resolve().parents[1]

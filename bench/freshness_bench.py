@@ -32,7 +32,6 @@ import httpx
 from sqlalchemy import select
 
 from api.db import make_engine, make_sessionmaker
-from api.imports.tmdb import import_tmdb
 from api.main import create_app
 from api.movies.models import Movie
 from api.search.models import SearchOutbox
@@ -42,6 +41,7 @@ from api.users.security import create_access_token
 from api.users.service import ensure_admin
 from bench import stack
 from bench.report import table, write_result
+from importer.tmdb import import_tmdb
 
 NAME = "freshness"
 DATABASE = "marquee_bench_fresh"
@@ -267,7 +267,7 @@ def run(writes: int = WRITES) -> str:
         "The outbox row shows the worker's share: arq picks a queued job up on its next poll "
         "(poll_delay 0.1 s), then the drain reads the movie, upserts it and waits for "
         "Meilisearch's task before marking the row processed.",
-        "Meilisearch runs with `--max-indexing-memory 1GiB` (worker/devstack.py): with its "
+        "Meilisearch runs with `--max-indexing-memory 1GiB` (devstack/servers.py): with its "
         "default, two thirds of the RAM, the first updates after a bulk load stalled 0.5-2 s "
         "(p95 801 ms, max 1,566 ms on the same quiet machine).",
     ]

@@ -1,4 +1,4 @@
-"""Import throughput: `marquee import tmdb` (api.imports.tmdb.import_tmdb) into a fresh MariaDB.
+"""Import throughput: `marquee import tmdb` (importer.tmdb.import_tmdb) into a fresh MariaDB.
 
 Times the import of TMDB 5000 and of a generated 100k catalog, each in its own process (so its
 peak RSS is its own) into a freshly created and migrated database. The databases are kept for the
@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from api.db import make_engine, make_sessionmaker
-from api.imports.tmdb import import_tmdb
 from bench import stack
 from bench.report import ChildTimeout, PeakRss, isolated, mib, sized_result, table, write_result
+from importer.tmdb import import_tmdb
 
 NAME = "import"
 TMDB_DB = "marquee_bench_tmdb"

@@ -104,7 +104,7 @@ class LoadBench:
 
     # -- the services
     def start(self) -> None:
-        from worker.devstack import start_meilisearch
+        from devstack.servers import start_meilisearch
 
         self.meili_key = secrets.token_urlsafe(24)
         log("starting a throwaway Meilisearch")

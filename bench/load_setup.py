@@ -18,9 +18,9 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from api.db import make_engine, make_sessionmaker
-from api.imports.tmdb import import_tmdb
 from api.settings import Settings
 from bench import stack
+from importer.tmdb import import_tmdb
 from worker.cli import alembic_config
 
 MYSQL_SERVER = os.environ.get("BENCH_MYSQL_URL", "mysql+asyncmy://root@127.0.0.1:3306")
@@ -134,7 +134,7 @@ def new_secret() -> str:
 
 
 def meili_version() -> str:
-    from worker.devstack import meilisearch_binary
+    from devstack.servers import meilisearch_binary
 
     done = subprocess.run([str(meilisearch_binary()), "--version"], capture_output=True, text=True)
     return done.stdout.strip().removeprefix("meilisearch ").strip()

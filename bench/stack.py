@@ -144,7 +144,7 @@ def meilisearch() -> Iterator[Meili]:
     if os.environ.get("MEILI_URL"):
         yield Meili(os.environ["MEILI_URL"], os.environ.get("MEILI_MASTER_KEY", ""))
         return
-    from worker.devstack import start_meilisearch
+    from devstack.servers import start_meilisearch
 
     key = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="marquee-bench-meili-") as tmp:
@@ -161,7 +161,7 @@ def meili_version() -> str:
             request.add_header("Authorization", f"Bearer {os.environ['MEILI_MASTER_KEY']}")
         with urllib.request.urlopen(request, timeout=5) as response:
             return str(json.load(response).get("pkgVersion"))
-    from worker.devstack import meilisearch_binary
+    from devstack.servers import meilisearch_binary
 
     done = subprocess.run(
         [str(meilisearch_binary()), "--version"], capture_output=True, text=True, check=True

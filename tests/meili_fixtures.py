@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from meilisearch_python_sdk import AsyncClient
 
+from devstack.servers import Service, start_meilisearch
 from indexer import make_client
-from worker.devstack import Service, start_meilisearch
 
 
 @dataclass

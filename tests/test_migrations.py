@@ -22,7 +22,7 @@ from api.db import make_engine
 from api.movies.models import Movie
 from api.types import utcnow
 from tests.conftest import migrate, recreate_database
-from tests.imports import database_url, drop_database
+from tests.importer import database_url, drop_database
 from worker.cli import alembic_config
 
 MIGRATIONS_DATABASE_URL = database_url("marquee_test_migrations")

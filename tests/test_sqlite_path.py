@@ -11,15 +11,15 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import delete, func, select
 
 from api.db import make_engine, make_sessionmaker
-from api.imports.tmdb import import_tmdb
 from api.main import create_app
 from api.movies.models import Movie
 from api.settings import Settings
 from api.users.service import ensure_admin
+from devstack.run import load_sample_if_empty
+from importer.tmdb import import_tmdb
 from indexer.sorting import title_sort_key
 from tests.conftest import migrate, recreate_database
-from tests.imports import SAMPLE_FILES, Expected, expected_from_files, read_rows
-from worker.dev import load_sample_if_empty
+from tests.importer import SAMPLE_FILES, Expected, expected_from_files, read_rows
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-123"

@@ -21,11 +21,11 @@ from rich.progress import (
 )
 
 from api.db import make_engine, make_sessionmaker
-from api.imports.tmdb import ImportReport, import_tmdb
 from api.jobs import enqueue
 from api.search.queries import count_movies
 from api.settings import get_settings
 from api.users import service as users_service
+from importer.tmdb import ImportReport, import_tmdb
 from indexer import SearchFailed, SearchUnavailable
 
 if TYPE_CHECKING:

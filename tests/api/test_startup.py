@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.db import make_sessionmaker
 from api.main import create_app
 from api.settings import Settings
+from devstack.servers import free_port, start_meilisearch
 from indexer import default_search_key, ensure_settings, make_client
 from tests.api.test_accounts import remove_user, user_by_email
-from worker.devstack import free_port, start_meilisearch
 
 CLOSED_DATABASE = "mysql+asyncmy://root:@127.0.0.1:1/nowhere"
 PASSWORD = "bootstrap password"

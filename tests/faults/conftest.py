@@ -19,11 +19,11 @@ from api.main import create_app
 from api.settings import Settings
 from api.users.security import create_access_token
 from api.users.service import ensure_admin
+from devstack.servers import Controlled, controlled_meilisearch, controlled_redis
 from indexer import ensure_settings, search_movies
 from tests.api.committed import Committed
 from tests.conftest import SECRET
 from tests.meili_fixtures import drop_indexes
-from worker.devstack import Controlled, controlled_meilisearch, controlled_redis
 from worker.resources import Resources, connect_redis, open_resources
 
 # Generous bounds for conditions a fault test waits for: a failure here means "never", not "slow".

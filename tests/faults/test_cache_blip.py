@@ -1,8 +1,8 @@
 """No read after a write meets the old value, also when Redis hung while the write was made."""
 
 from api.settings import Settings
+from devstack.servers import Controlled
 from tests.faults.conftest import World, eventually, running_app
-from worker.devstack import Controlled
 
 
 class TestRedisBlip:

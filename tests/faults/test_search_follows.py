@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from api.settings import Settings
+from devstack.servers import Controlled
 from tests.faults.conftest import (
     World,
     eventually,
@@ -23,7 +24,6 @@ from tests.faults.conftest import (
 )
 from tests.meili_fixtures import MeiliServer
 from worker import sync
-from worker.devstack import Controlled
 
 ROOT = Path(__file__).resolve().parents[2]
 # A write waits at most this long in these tests; with the old drain it waited for

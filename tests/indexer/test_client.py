@@ -9,6 +9,7 @@ import httpx2
 import pytest
 from meilisearch_python_sdk import AsyncClient
 
+from devstack.servers import free_port
 from indexer import (
     MovieFilters,
     SearchFailed,
@@ -22,7 +23,6 @@ from indexer import (
 from indexer.errors import translate
 from tests.indexer.corpus import DOCUMENTS
 from tests.meili_fixtures import MeiliServer
-from worker.devstack import free_port
 
 # A guard against hanging, not a benchmark: failures must surface in about a second.
 FAST = 3.0

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from meilisearch_python_sdk import AsyncClient
 
+from devstack.servers import free_port
 from indexer import (
     MovieFilters,
     SearchPage,
@@ -22,7 +23,6 @@ from indexer import (
 from indexer.search import RETRIEVED
 from tests.indexer.corpus import DOCUMENTS, SOURCES, matching
 from tests.meili_fixtures import drop_indexes, unique_uid
-from worker.devstack import free_port
 
 ALL = len(SOURCES)
 

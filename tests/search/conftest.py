@@ -11,9 +11,9 @@ from meilisearch_python_sdk import AsyncClient as MeiliClient
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db import make_engine, make_sessionmaker
-from api.imports.tmdb import import_tmdb
 from api.main import create_app
 from api.settings import Settings
+from importer.tmdb import import_tmdb
 from indexer import ensure_settings, make_client
 from tests.conftest import drop_database, migrate, recreate_database
 from tests.meili_fixtures import MeiliServer, drop_indexes

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from api.db import make_engine, make_sessionmaker
-from api.imports.tmdb import import_tmdb
 from api.movies.models import Movie
 from api.settings import DATA_DIR
+from importer.tmdb import import_tmdb
 
 if TYPE_CHECKING:
-    from worker.devstack import Controlled
+    from devstack.servers import Controlled
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -63,7 +63,7 @@ def _master_key() -> str:
 
 def start_services(stack: ExitStack) -> list["Child"]:
     """The embedded servers nothing configured, kept running like the API and the worker."""
-    from worker.devstack import controlled_meilisearch, controlled_redis
+    from devstack.servers import controlled_meilisearch, controlled_redis
 
     services: list[Child] = []
 

@@ -1,4 +1,4 @@
-"""The local services `make run` and the tests start (worker/devstack.py)."""
+"""The local services `make run` and the tests start (devstack/servers.py)."""
 
 import sys
 import time
@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from worker import dev
-from worker.devstack import controlled_meilisearch, start_meilisearch
+from devstack import run as dev
+from devstack.servers import controlled_meilisearch, start_meilisearch
 
 
 class TestStartMeilisearch:

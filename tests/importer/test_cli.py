@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from api.db import make_engine
 from api.settings import get_settings
 from tests.conftest import migrate, recreate_database
-from tests.imports import (
+from tests.importer import (
     SAMPLE_FILES,
     database_url,
     drop_database,

@@ -1,4 +1,4 @@
-"""The TMDB 5000 importer (api.imports.tmdb.import_tmdb), committing into databases of its own:
+"""The TMDB 5000 importer (importer.tmdb.import_tmdb), committing into databases of its own:
 the project's sample (300 movies), hand-made files, and the full TMDB 5000 files."""
 
 import random
@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.db import make_engine, make_sessionmaker
-from api.imports.tmdb import ImportReport, import_tmdb
 from api.movies.models import Genre, Movie, MovieDirector, MovieGenre
 from api.search.models import SearchOutbox
+from importer.tmdb import ImportReport, import_tmdb
 from tests.conftest import migrate, recreate_database
-from tests.imports import (
+from tests.importer import (
     SAMPLE_FILES,
     TMDB_DIR,
     TMDB_FILES,
@@ -217,7 +217,7 @@ class TestInvalidRows:
         tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        monkeypatch.setattr("api.imports.tmdb.BATCH_SIZE", 2)
+        monkeypatch.setattr("importer.tmdb.BATCH_SIZE", 2)
         rows = read_rows(SAMPLE_FILES[0])[:3]
         repeated = dict(rows[0], title="Same id again")
         movies = write_rows(tmp_path / "movies.csv", [*rows, repeated], movie_fieldnames())

@@ -13,11 +13,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from api.imports.files import CsvSource, KeyedReader, Row
 from api.movies.models import CastCredit, Genre, Movie, MovieDirector, MovieGenre
 from api.people.models import Person
 from api.search.models import SearchOutbox
 from api.types import utcnow
+from importer.files import CsvSource, KeyedReader, Row
 from indexer.sorting import title_sort_key
 
 BATCH_SIZE = 500

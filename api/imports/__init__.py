@@ -1,1 +1,0 @@
-"""Bulk imports of catalog data."""

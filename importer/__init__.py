@@ -1,0 +1,1 @@
+"""Bulk imports of catalog data into the database (`marquee import`)."""
