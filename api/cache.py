@@ -12,20 +12,11 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urlencode
 
-from fastapi import Request, Response
-from fastapi.dependencies.models import Dependant
-from fastapi.dependencies.utils import field_annotation_is_sequence
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import QueryParams
-from starlette.types import Scope
 
-from api.db import after_commit
 from api.redis_pipe import RedisPipe
 
 log = logging.getLogger(__name__)
@@ -48,13 +39,6 @@ RESEND_PAUSES = (0.02, 0.5)
 ETAG_LENGTH = 34
 # How many distinct public URLs the HTTP layer remembers the cache scopes of (see `CachedRead`).
 MAX_REMEMBERED = 10_000
-# Longer query strings are answered uncached: what is remembered per URL stays bounded
-# (about 40 MB at most) whatever URLs clients make up. Real ones are a few hundred bytes.
-MAX_CACHED_QUERY = 1024
-
-
-def cacheable(scope: Scope) -> bool:
-    return len(scope["query_string"]) <= MAX_CACHED_QUERY
 
 
 def movie_scope(movie_id: int) -> str:
@@ -68,59 +52,6 @@ def etag_of(body: bytes) -> bytes:
 def today_iso() -> str:
     """A `vary` for answers that depend on the date (upcoming, now playing)."""
     return date.today().isoformat()
-
-
-def request_target(scope: Scope) -> str:
-    """The path and the query sorted by name: the order of different parameters and their
-    encoding do not matter, the order of a repeated one does (a route reads its last value).
-    Memoized: only for `cacheable` scopes."""
-    return _target(scope["path"], scope["query_string"])
-
-
-# Memoized: a hit answered before routing spent a tenth of its time parsing its query string.
-@functools.lru_cache(maxsize=MAX_REMEMBERED)
-def _target(path: str, raw_query: bytes) -> str:
-    items = sorted(QueryParams(raw_query).multi_items(), key=lambda item: item[0])
-    return f"{path}?{urlencode(items)}" if raw_query else f"{path}?"
-
-
-def read_target(request: Request) -> str:
-    """What the route reads of the URL: its path and, of its declared query parameters, the
-    values it reads (the last of a repeated single-valued one, all of a list). Parameters the
-    route ignores are left out, so made-up ones share the entry of the URL without them."""
-    route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
-        return request_target(request.scope)
-    query = request.query_params
-    items: list[tuple[str, str]] = []
-    for alias, is_list in _query_params(route):
-        values = query.getlist(alias)
-        items += [(alias, value) for value in (values if is_list else values[-1:])]
-    return f"{request.scope['path']}?{urlencode(items)}"
-
-
-def _query_params(route: APIRoute) -> tuple[tuple[str, bool], ...]:
-    """(name, takes a list) for each query parameter the route or its dependencies declare;
-    kept on the route (routes are not hashable, and live as long as their app)."""
-    known: tuple[tuple[str, bool], ...] | None = getattr(route, _QUERY_PARAMS, None)
-    if known is None:
-        known = _declared_query_params(route)
-        setattr(route, _QUERY_PARAMS, known)
-    return known
-
-
-_QUERY_PARAMS = "_marquee_query_params"
-
-
-def _declared_query_params(route: APIRoute) -> tuple[tuple[str, bool], ...]:
-    found: dict[str, bool] = {}
-    pending: list[Dependant] = [route.dependant]
-    while pending:
-        dependant = pending.pop()
-        for field in dependant.query_params:
-            found[field.alias] = field_annotation_is_sequence(field.field_info.annotation)
-        pending.extend(dependant.dependencies)
-    return tuple(sorted(found.items()))
 
 
 def _version_key(scope: str) -> str:
@@ -254,7 +185,7 @@ class Cache:
             if found is not None and found.body is not None:
                 return found.body
             stamp = found.stamp if found is not None else None
-        body = _json(await build())
+        body = json_of(await build())
         if stamp is not None:
             # Built after reading `stamp`: if a write bumped since, the stamp no longer matches
             # and the entry is never served.
@@ -309,51 +240,6 @@ def _new_version() -> bytes:
     return secrets.token_hex(8).encode()
 
 
-def _json(answer: BaseModel | bytes) -> bytes:
+def json_of(answer: BaseModel | bytes) -> bytes:
     """A route's answer as JSON: hot routes hand over bytes they serialized themselves."""
     return answer if isinstance(answer, bytes) else answer.model_dump_json().encode()
-
-
-def invalidate_after_commit(session: AsyncSession, scopes: Iterable[str]) -> None:
-    """Bump these scopes once the session commits, before the response goes out."""
-    cache: Cache | None = session.info.get("cache")
-    if cache is None:
-        return
-    pending: set[str] = session.info.setdefault("pending_scopes", set())
-    fresh = set(scopes) - pending
-    if not fresh:
-        return
-    pending.update(fresh)
-
-    async def _bump() -> None:
-        await cache.bump(fresh)
-
-    after_commit(session, _bump)
-
-
-# Set by the HTTP layer when its lookup for this request missed: (name, the versions read).
-MISSED = "marquee.cache_missed"
-# Set by a route whose answer is the same for everyone (see `cached_json`).
-PUBLIC = "marquee.public"
-
-
-async def cached_json(
-    request: Request,
-    scopes: Iterable[str],
-    build: Callable[[], Awaitable[BaseModel | bytes]],
-    vary: str | Callable[[], str] = "",
-) -> Response:
-    """Answer a public read from the cache, building (and storing) it on a miss. The key is
-    what the route reads of the URL (`read_target`), plus `vary` (e.g. `today_iso` for date
-    windows). Declares the answer public: the HTTP layer tags it for shared caches."""
-    request.scope[PUBLIC] = True
-    cache: Cache = request.app.state.cache
-    if not cache.enabled or not cacheable(request.scope):
-        return Response(content=_json(await build()), media_type="application/json")
-    read = CachedRead(read_target(request), tuple(scopes), vary)
-    name = read.name()
-    cache.remember(request_target(request.scope), read)
-    missed: tuple[str, bytes] | None = request.scope.get(MISSED)
-    stamp = missed[1] if missed is not None and missed[0] == name else None
-    body = await cache.get_or_build(name, read.scopes, build, stamp)
-    return Response(content=body, media_type="application/json")

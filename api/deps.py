@@ -1,15 +1,45 @@
-"""Request dependencies shared by the routers: settings and the signed-in user."""
+"""Request dependencies shared by the routers: the transaction, page parameters, settings and
+the signed-in user."""
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import SessionDep
+from api.after_commit import AfterCommit
 from api.errors import Forbidden, Unauthorized
+from api.pagination import MAX_PER_PAGE, PageParams
 from api.settings import Settings
 from api.users.models import User
 from api.users.security import read_access_token
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    state = request.app.state
+    async with state.sessionmaker() as session:
+        work = AfterCommit(queue=state.redis, cache=state.cache)
+        work.attach(session)
+        yield session
+        await session.commit()
+        await work.run()
+
+
+# scope="function": the commit happens before the response is sent, so a failed
+# commit is an error response, never a 2xx followed by lost data.
+SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+async def _page_params(
+    # Any page past the end is an empty page, not an error; the bound only keeps it an int.
+    page: Annotated[int, Query(ge=1, le=2**31 - 1, description="1-based page number")] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="items per page")] = 20,
+) -> PageParams:
+    return PageParams(page=page, per_page=per_page)
+
+
+PageDep = Annotated[PageParams, Depends(_page_params)]
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 

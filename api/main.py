@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.cache import Cache
 from api.db import make_engine, make_sessionmaker
-from api.errors import install_error_handlers
+from api.handlers import install_error_handlers
 from api.health import router as health_router
 from api.http_cache import HttpCaching
 from api.limits import BodyLimit

@@ -2,9 +2,9 @@
 
 from api.lists.models import ListEntry
 from api.movies.models import CastCredit, Genre, Movie, MovieDirector, MovieGenre
+from api.outbox import SearchOutbox
 from api.people.models import Person
 from api.reviews.models import Review
-from api.search.models import SearchOutbox
 from api.trending.models import MovieActivity, TrendingScore
 from api.users.models import User
 

@@ -1,9 +1,8 @@
-"""The page envelope every list answers, and the page/per_page parameters."""
+"""The page envelope every list answers, and what page of it was asked for."""
 
 from dataclasses import dataclass
-from typing import Annotated, Generic, Self, TypeVar
+from typing import Generic, Self, TypeVar
 
-from fastapi import Depends, Query
 from pydantic import BaseModel
 
 T = TypeVar("T")
@@ -19,17 +18,6 @@ class PageParams:
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.per_page
-
-
-async def _page_params(
-    # Any page past the end is an empty page, not an error; the bound only keeps it an int.
-    page: Annotated[int, Query(ge=1, le=2**31 - 1, description="1-based page number")] = 1,
-    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="items per page")] = 20,
-) -> PageParams:
-    return PageParams(page=page, per_page=per_page)
-
-
-PageDep = Annotated[PageParams, Depends(_page_params)]
 
 
 class Page(BaseModel, Generic[T]):

@@ -34,8 +34,7 @@ from sqlalchemy import select
 from api.db import make_engine, make_sessionmaker
 from api.main import create_app
 from api.movies.models import Movie
-from api.search.models import SearchOutbox
-from api.search.queries import pending_count
+from api.outbox import SearchOutbox, pending_count
 from api.settings import Settings
 from api.users.security import create_access_token
 from api.users.service import ensure_admin

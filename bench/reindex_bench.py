@@ -22,8 +22,8 @@ from meilisearch_python_sdk import AsyncClient
 from sqlalchemy import func, select
 
 from api.db import make_engine, make_sessionmaker
+from api.outbox import SearchOutbox
 from api.search import queries
-from api.search.models import SearchOutbox
 from api.types import utcnow
 from bench import import_bench, stack
 from bench.report import PeakRss, isolated, mib, sized_result, table, write_result

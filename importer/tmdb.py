@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from api.movies.models import CastCredit, Genre, Movie, MovieDirector, MovieGenre
+from api.outbox import SearchOutbox
 from api.people.models import Person
-from api.search.models import SearchOutbox
 from api.types import utcnow
 from importer.files import CsvSource, KeyedReader, Row
 from indexer.sorting import title_sort_key

@@ -3,7 +3,6 @@
 import asyncio
 import contextlib
 import logging
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,7 +20,7 @@ from rich.progress import (
 )
 
 from api.db import make_engine, make_sessionmaker
-from api.jobs import enqueue
+from api.jobs import Job, enqueue
 from api.search.queries import count_movies
 from api.settings import get_settings
 from api.users import service as users_service
@@ -95,10 +94,7 @@ async def _wake_worker() -> bool:
     except Exception:  # noqa: BLE001 - no Redis: the worker's cron drains the outbox later
         return False
     try:
-        return (
-            await redis.enqueue_job("drain_outbox", _job_id=f"drain_outbox:{uuid.uuid4().hex}")
-            is not None
-        )
+        return await enqueue(redis, Job.DRAIN_OUTBOX) is not None
     finally:
         await redis.aclose()
 
@@ -179,11 +175,12 @@ async def _enqueue_reindex() -> str:
 
     redis = await connect_redis(get_settings())
     try:
-        job = await redis.enqueue_job("reindex", _job_id=f"reindex:{uuid.uuid4().hex}")
-        assert job is not None
-        return job.job_id
+        job_id = await enqueue(redis, Job.REINDEX)
     finally:
         await redis.aclose()
+    if job_id is None:
+        raise typer.Exit(_fail("could not queue the reindex: Redis did not take it"))
+    return job_id
 
 
 async def _reindex() -> None:
@@ -225,7 +222,7 @@ async def _catch_up(res: "Resources", replayed: int) -> None:
         await sync.drain(res)
     except LockBusy:
         assert res.redis is not None
-        await enqueue(res.redis, "drain_outbox")  # in case its drain was just ending
+        await enqueue(res.redis, Job.DRAIN_OUTBOX)  # in case its drain was just ending
         console.print(f"{what}: queued; the worker is draining and indexes them next")
     except (SearchUnavailable, SearchFailed) as exc:
         console.print(f"[yellow]{what}: queued; Meilisearch did not answer ({exc})[/]")

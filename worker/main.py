@@ -8,13 +8,13 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from arq import Retry, cron
+from arq import Retry, cron, func
 from arq.worker import Worker, create_worker
 from redis.exceptions import RedisError
 
+from api import outbox
 from api.cache import TRENDING
-from api.jobs import enqueue
-from api.search import queries
+from api.jobs import Job, enqueue
 from api.settings import Settings
 from api.trending.service import recompute_trending
 from api.types import utcnow
@@ -58,14 +58,14 @@ async def drain_outbox_cron(ctx: dict[str, Any]) -> int:
 async def reindex(ctx: dict[str, Any]) -> int:
     rebuilt = await sync.rebuild_index(ctx["res"])
     if rebuilt.replayed:
-        await enqueue(ctx["redis"], "drain_outbox")  # the cron would, within 5 s
+        await enqueue(ctx["redis"], Job.DRAIN_OUTBOX)  # the cron would, within 5 s
     return rebuilt.indexed
 
 
 async def purge_outbox(ctx: dict[str, Any]) -> int:
     res: Resources = ctx["res"]
     async with res.sessionmaker() as session:
-        removed = await queries.purge_processed(session, utcnow() - KEEP_PROCESSED)
+        removed = await outbox.purge_processed(session, utcnow() - KEEP_PROCESSED)
         await session.commit()
     return removed
 
@@ -95,7 +95,12 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 class WorkerSettings:
-    functions = [drain_outbox, reindex, purge_outbox]
+    # Registered under the names the API queues them by (api.jobs.Job).
+    functions = [
+        func(drain_outbox, name=Job.DRAIN_OUTBOX.value),
+        func(reindex, name=Job.REINDEX.value),
+        func(purge_outbox, name=Job.PURGE_OUTBOX.value),
+    ]
     cron_jobs = [
         cron(drain_outbox_cron, second=set(range(0, 60, 5)), run_at_startup=True, timeout=600),
         cron(purge_outbox, hour={4}, minute={0}, second={0}),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from api import outbox
 from api.cache import CATALOG, SEARCH, movie_scope
 from api.search import queries
 from api.types import utcnow
@@ -42,7 +43,7 @@ async def drain_once(res: Resources, lock: HeldLock, limit: int = DRAIN_BATCH) -
     Each database step is its own short transaction: none is open across a call to
     Meilisearch or Redis, so a hung engine delays search, never the writes that record changes."""
     async with res.sessionmaker() as session:
-        entries = await queries.pending_entries(session, limit)
+        entries = await outbox.pending_entries(session, limit)
     if not entries:
         return 0
     # A holder that stalled past the lock's TTL may have been overtaken by another drain
@@ -50,7 +51,7 @@ async def drain_once(res: Resources, lock: HeldLock, limit: int = DRAIN_BATCH) -
     await lock.check()
     await sync_movies(res, sorted({movie_id for _, movie_id in entries}))
     async with res.sessionmaker() as session:
-        await queries.mark_processed(session, [entry_id for entry_id, _ in entries])
+        await outbox.mark_processed(session, [entry_id for entry_id, _ in entries])
         await session.commit()
     return len(entries)
 
@@ -93,7 +94,7 @@ async def rebuild_index(
         await drop_stale_builds(res.meili, res.index)
         count = await rebuild(res.meili, res.index, _documents(res), on_progress)
         async with res.sessionmaker() as session:
-            replayed = await queries.requeue_changed_since(session, started)
+            replayed = await outbox.requeue_changed_since(session, started)
             await session.commit()
         await res.cache.bump([SEARCH])
     log.info("reindexed %d movies; %d changed meanwhile, queued again", count, replayed)

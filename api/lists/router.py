@@ -5,8 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import SessionDep
-from api.deps import CurrentUser, SettingsDep
+from api.deps import CurrentUser, PageDep, SessionDep, SettingsDep
 from api.errors import NotFound
 from api.lists import queries, service
 from api.lists.models import ListEntry, ListKind
@@ -14,7 +13,7 @@ from api.lists.schemas import AccountState, ListedMovie
 from api.movies.models import Movie
 from api.movies.present import list_item
 from api.movies.queries import movie_exists
-from api.pagination import Page, PageDep, PageParams
+from api.pagination import Page, PageParams
 from api.reviews.queries import user_rating
 from api.settings import Settings
 from api.users.models import User

@@ -7,10 +7,10 @@ from fastapi import APIRouter, Path, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from api.cache import CATALOG, cached_json, movie_scope, today_iso
-from api.db import SessionDep
-from api.deps import AdminUser, SettingsDep
+from api.cache import CATALOG, movie_scope, today_iso
+from api.deps import AdminUser, PageDep, SessionDep, SettingsDep
 from api.errors import NotFound
+from api.http_cache import cached_json
 from api.movies import queries, service
 from api.movies.filters import FiltersDep, SortByQuery, parse_sort
 from api.movies.present import details, list_item, movie_public
@@ -22,7 +22,7 @@ from api.movies.schemas import (
     MoviePublic,
     MovieUpdate,
 )
-from api.pagination import Page, PageDep, PageParams
+from api.pagination import Page, PageParams
 from api.settings import Settings
 from indexer.query import MovieFilters, SortSpec
 

@@ -10,8 +10,8 @@ from api.errors import Invalid, NotFound
 from api.movies import queries
 from api.movies.models import CastCredit, Genre, Movie, MovieDirector
 from api.movies.schemas import CastIn, MovieCreate, MovieUpdate, PersonRef
+from api.outbox import record_changes
 from api.people.models import Person
-from api.search.outbox import record_changes
 from api.types import utcnow
 
 _SCALARS = (

@@ -4,11 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from api.db import SessionDep
-from api.deps import CurrentUser
+from api.deps import CurrentUser, PageDep, SessionDep
 from api.errors import NotFound
 from api.movies.queries import movie_exists
-from api.pagination import Page, PageDep
+from api.pagination import Page
 from api.reviews import queries, service
 from api.reviews.models import Review
 from api.reviews.schemas import ReviewCreate, ReviewPublic, ReviewUpdate, UserReview

@@ -12,10 +12,10 @@ from sqlmodel import col
 
 from api.errors import Conflict, Forbidden, NotFound
 from api.movies.models import Movie
+from api.outbox import record_changes
 from api.reviews import queries
 from api.reviews.models import Review
 from api.reviews.schemas import ReviewCreate, ReviewUpdate
-from api.search.outbox import record_changes
 from api.trending.models import ActivityKind
 from api.trending.service import record_activity
 from api.types import utcnow

@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.cache import SEARCH, cached_json
-from api.deps import SettingsDep
+from api.cache import SEARCH
+from api.deps import PageDep, SettingsDep
+from api.http_cache import cached_json
 from api.movies.filters import FiltersDep, SortByQuery, parse_sort
-from api.pagination import PageDep
 from api.search import service
 from api.search.schemas import FilterPage, SearchPage
 

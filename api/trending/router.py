@@ -4,12 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.cache import CATALOG, TRENDING, cached_json
-from api.db import SessionDep
-from api.deps import SettingsDep
+from api.cache import CATALOG, TRENDING
+from api.deps import PageDep, SessionDep, SettingsDep
+from api.http_cache import cached_json
 from api.movies.present import list_item
 from api.movies.schemas import MovieListItem
-from api.pagination import Page, PageDep
+from api.pagination import Page
 from api.trending import queries
 from api.trending.schemas import Window
 from api.types import utcnow

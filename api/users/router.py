@@ -5,8 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.db import SessionDep
-from api.deps import CurrentUser, SettingsDep
+from api.deps import CurrentUser, SessionDep, SettingsDep
 from api.errors import Unauthorized
 from api.users import service
 from api.users.models import User

@@ -12,7 +12,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.movies.models import Movie
-from api.search.models import SearchOutbox
+from api.outbox import SearchOutbox
 from api.users.models import User
 from api.users.security import create_access_token
 from tests.conftest import PASSWORD_HASH, SECRET

@@ -11,8 +11,9 @@ from redis.asyncio import Redis
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.cache import MAX_CACHED_QUERY, PREFIX, Cache
+from api.cache import PREFIX, Cache
 from api.deps import _settings
+from api.http_cache import MAX_CACHED_QUERY
 from api.main import create_app
 from api.movies.models import Movie
 from tests.api.conftest import Catalog, ids, unique

@@ -10,8 +10,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from api.db import SessionDep, make_engine
-from api.errors import database_unreachable
+from api.db import make_engine
+from api.deps import SessionDep
+from api.handlers import database_unreachable
 from api.main import create_app
 from api.settings import Settings
 from tests.conftest import TEST_DATABASE_URL

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from api.errors import MAX_LISTED_ERRORS
+from api.handlers import MAX_LISTED_ERRORS
 from api.limits import BodyTooLarge
 from api.main import create_app
 from api.settings import Settings

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.movies.models import CastCredit, Genre, Movie, MovieDirector, MovieGenre
+from api.outbox import SearchOutbox
 from api.people.models import Person
-from api.search.models import SearchOutbox
 from api.settings import Settings
 from tests.api.conftest import Catalog, unique
 from tests.conftest import Account

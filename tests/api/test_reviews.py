@@ -10,9 +10,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.movies.models import Movie
+from api.outbox import SearchOutbox
 from api.reviews.models import Review
 from api.reviews.service import remove_user_reviews
-from api.search.models import SearchOutbox
 from api.trending.models import MovieActivity
 from api.users.models import User
 from tests.api.committed import Committed, committed_world

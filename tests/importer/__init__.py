@@ -20,8 +20,8 @@ from sqlmodel import SQLModel
 import api.models  # noqa: F401 - registers every table on SQLModel.metadata
 from api.db import make_engine
 from api.movies.models import CastCredit, Genre, Movie, MovieDirector, MovieGenre
+from api.outbox import SearchOutbox
 from api.people.models import Person
-from api.search.models import SearchOutbox
 from tests.conftest import TEST_DATABASE_URL
 
 csv.field_size_limit(sys.maxsize)

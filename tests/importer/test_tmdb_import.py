@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.db import make_engine, make_sessionmaker
 from api.movies.models import Genre, Movie, MovieDirector, MovieGenre
-from api.search.models import SearchOutbox
+from api.outbox import SearchOutbox
 from importer.tmdb import ImportReport, import_tmdb
 from tests.conftest import migrate, recreate_database
 from tests.importer import (

@@ -13,8 +13,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from api.movies.models import Movie
-from api.search.outbox import record_changes
-from api.search.queries import pending_count
+from api.outbox import pending_count, record_changes
 from api.settings import Settings, get_settings
 from indexer.rebuild import build_prefix
 from tests.meili_fixtures import drop_indexes

@@ -8,7 +8,7 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.search.models import SearchOutbox
+from api.outbox import SearchOutbox
 from indexer import SearchUnavailable, make_client
 from tests.conftest import Account
 from worker import sync

@@ -10,8 +10,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.movies.models import Movie
+from api.outbox import record_changes
 from api.search import queries as search_queries
-from api.search.outbox import record_changes
 from indexer import search_movies
 from tests.search.conftest import index_count
 from worker import sync
