@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -12,27 +13,24 @@ from indexer.sorting import title_sort_key
 
 @dataclass(frozen=True)
 class MovieSource:
-    """Everything the index needs about one movie, as read from the database."""
+    """Everything the index needs about one movie, as read from the database: its public stored
+    fields by name (whatever the API's public movie shape holds; each is copied into the
+    document, dates also as timestamps) and its genres, cast and directors."""
 
-    id: int
-    title: str
-    original_title: str
-    overview: str
-    tagline: str | None
-    release_date: date | None
-    original_language: str
-    runtime: int | None
-    status: str
-    poster_path: str | None
-    backdrop_path: str | None
-    popularity: float
-    vote_average: float
-    vote_count: int
-    genres: list[tuple[int, str]]
-    cast: list[tuple[int, str, str | None]]
-    directors: list[tuple[int, str]]
-    created_at: datetime
-    updated_at: datetime
+    fields: Mapping[str, Any]
+    genres: list[tuple[int, str]] = field(default_factory=list)
+    cast: list[tuple[int, str, str | None]] = field(default_factory=list)
+    directors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def id(self) -> int:
+        movie_id: int = self.fields["id"]
+        return movie_id
+
+    @property
+    def release_date(self) -> date | None:
+        day: date | None = self.fields.get("release_date")
+        return day
 
 
 def date_to_timestamp(day: date) -> int:
@@ -47,36 +45,40 @@ def decade_of(year: int) -> str:
 
 
 def to_document(src: MovieSource) -> dict[str, Any]:
-    """The one definition of a movie's search document."""
+    """The one definition of a movie's search document: its stored fields as they are (dates
+    as Unix timestamps, which filters and sorts compare, with `<name>_iso` beside them;
+    moments as UTC ISO strings), and what search adds to them."""
+    doc = {name: _stored(value) for name, value in src.fields.items()}
+    doc |= {f"{name}_iso": value.isoformat() for name, value in _days(src.fields)}
     day = src.release_date
-    return {
-        "id": src.id,
-        "title": src.title,
-        "sort_title": title_sort_key(src.title),
-        "original_title": src.original_title,
-        "overview": src.overview,
-        "tagline": src.tagline,
+    return doc | {
+        "sort_title": title_sort_key(src.fields["title"]),
         "genres": [name for _, name in src.genres],
         "genre_ids": [genre_id for genre_id, _ in src.genres],
         "cast": [name for _, name, _ in src.cast],
         "cast_ids": [person_id for person_id, _, _ in src.cast],
         "directors": [name for _, name in src.directors],
         "director_ids": [person_id for person_id, _ in src.directors],
-        "original_language": src.original_language,
-        "release_date": date_to_timestamp(day) if day else None,
         "release_date_iso": day.isoformat() if day else None,
         "year": day.year if day else None,
         "decade": decade_of(day.year) if day else None,
-        "popularity": src.popularity,
-        "vote_average": src.vote_average,
-        "vote_count": src.vote_count,
-        "poster_path": src.poster_path,
-        "backdrop_path": src.backdrop_path,
-        "runtime": src.runtime,
-        "status": src.status,
-        "created_at": _utc_iso(src.created_at),
-        "updated_at": _utc_iso(src.updated_at),
     }
+
+
+def _stored(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _utc_iso(value)
+    if isinstance(value, date):
+        return date_to_timestamp(value)
+    return value
+
+
+def _days(fields: Mapping[str, Any]) -> list[tuple[str, date]]:
+    return [
+        (name, value)
+        for name, value in fields.items()
+        if isinstance(value, date) and not isinstance(value, datetime)
+    ]
 
 
 def _utc_iso(moment: datetime) -> str:

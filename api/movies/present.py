@@ -3,6 +3,7 @@
 from typing import Any
 
 from api.movies.models import Movie
+from api.movies.queries import PUBLIC_FIELDS
 from api.movies.schemas import CastPublic, GenrePublic, MovieListItem, MoviePublic, PersonPublic
 
 
@@ -11,9 +12,7 @@ def poster_url(image_base: str, path: str | None) -> str | None:
 
 
 def _common(movie: Movie, image_base: str) -> dict[str, object]:
-    fields = movie.model_dump(
-        exclude={"base_vote_average", "base_vote_count", "user_rating_sum", "user_rating_count"}
-    )
+    fields: dict[str, Any] = {name: getattr(movie, name) for name in PUBLIC_FIELDS}
     fields["genres"] = [GenrePublic(id=g.id, name=g.name) for g in movie.genres]
     return _derived(fields, image_base)
 

@@ -5,23 +5,23 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from api.movies.models import CastCredit, Genre, Movie, MovieDirector, MovieGenre
+from api.movies.schemas import MovieListItem
 from api.pagination import PageParams
 from api.people.models import Person
 from indexer.query import MovieFilters, SortSpec
 
-# A movie's public columns: what the API and the search documents show of its row.
-PUBLIC_COLUMNS = [
-    col(Movie.id), col(Movie.title), col(Movie.original_title), col(Movie.overview),
-    col(Movie.tagline), col(Movie.release_date), col(Movie.original_language), col(Movie.runtime),
-    col(Movie.status), col(Movie.poster_path), col(Movie.backdrop_path), col(Movie.popularity),
-    col(Movie.vote_average), col(Movie.vote_count), col(Movie.created_at), col(Movie.updated_at),
-]  # fmt: skip
+# A movie's public fields that its row stores: those of its public shape (MovieListItem) that
+# are columns. What the API answers and the search documents hold of the row.
+_MOVIE = sa_inspect(Movie).local_table
+PUBLIC_FIELDS = [name for name in MovieListItem.model_fields if name in _MOVIE.c]
+PUBLIC_COLUMNS = [_MOVIE.c[name] for name in PUBLIC_FIELDS]
 # Billing order, ties by credit: the same for the ORM relationship and the plain reads.
 CAST_ORDER = [col(CastCredit.billing_order), col(CastCredit.id)]
 

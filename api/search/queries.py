@@ -53,7 +53,7 @@ def _source(
 ) -> MovieSource:
     fields = row._asdict()
     return MovieSource(
-        **{**fields, "vote_average": round(fields["vote_average"], 3)},
+        {**fields, "vote_average": round(fields["vote_average"], 3)},
         genres=genres.get(row.id, []),
         cast=cast.get(row.id, []),
         directors=directors.get(row.id, []),

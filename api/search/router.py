@@ -9,6 +9,7 @@ from api.deps import PageDep, SettingsDep
 from api.http_cache import cached_json
 from api.movies.filters import FiltersDep, SortByQuery, parse_sort
 from api.search import service
+from api.search.documents import list_item
 from api.search.schemas import FilterPage, SearchPage
 
 router = APIRouter(tags=["search"])
@@ -53,7 +54,7 @@ async def filter_movies(
     async def build() -> bytes:
         meili = request.app.state.meili or await service.connect(request.app.state.search)
         page = await service.run_search(meili, settings.MEILI_INDEX, "", filters, sort, params)
-        results = [service.list_item(hit, settings.IMAGE_BASE_URL) for hit in page.hits]
+        results = [list_item(hit, settings.IMAGE_BASE_URL) for hit in page.hits]
         return service.page_json(params, page, results)
 
     return await cached_json(request, [SEARCH], build, vary=settings.MEILI_INDEX)

@@ -8,9 +8,9 @@ import orjson
 from meilisearch_python_sdk import AsyncClient
 
 from api.errors import ServiceUnavailable
-from api.movies.present import poster_url
 from api.pagination import PageParams
 from api.search.client import SearchConnector
+from api.search.documents import list_item
 from api.search.schemas import Facets
 from indexer import SearchFailed, SearchPage, SearchUnavailable, search_movies
 from indexer.query import MovieFilters, SortSpec
@@ -66,34 +66,6 @@ def page_json(params: PageParams, page: SearchPage, results: list[dict[str, Any]
     )
 
 
-def list_item(hit: dict[str, Any], image_base: str) -> dict[str, Any]:
-    """A MovieListItem's fields, in its order and JSON form, from an index document."""
-    get = hit.get
-    return {
-        "id": hit["id"],
-        "title": hit["title"],
-        "original_title": hit["original_title"],
-        "overview": hit["overview"],
-        "tagline": get("tagline"),
-        "release_date": get("release_date_iso"),
-        "original_language": hit["original_language"],
-        "runtime": get("runtime"),
-        "status": hit["status"],
-        "genres": [
-            {"id": gid, "name": name}
-            for gid, name in zip(hit["genre_ids"], hit["genres"], strict=False)
-        ],
-        "poster_path": get("poster_path"),
-        "backdrop_path": get("backdrop_path"),
-        "poster_url": poster_url(image_base, get("poster_path")),
-        "popularity": float(hit["popularity"]),
-        "vote_average": float(hit["vote_average"]),
-        "vote_count": hit["vote_count"],
-        "created_at": _utc(hit["created_at"]),
-        "updated_at": _utc(hit["updated_at"]),
-    }
-
-
 def search_result(hit: dict[str, Any], image_base: str) -> dict[str, Any]:
     """A SearchResult's fields: the list item and what matched (HTML, escaped by the indexer)."""
     highlights = hit.get("highlights") or {}
@@ -104,8 +76,3 @@ def search_result(hit: dict[str, Any], image_base: str) -> dict[str, Any]:
             "cast": highlights.get("cast", []),
         },
     }
-
-
-def _utc(iso: str) -> str:
-    # Documents hold isoformat() of UTC times; the API writes UTC as pydantic does, with "Z".
-    return iso[:-6] + "Z" if iso.endswith("+00:00") else iso

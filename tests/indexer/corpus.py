@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 from indexer import MovieFilters, MovieSource, to_document
 
@@ -109,27 +111,34 @@ ROWS: list[tuple] = [
 
 def source(row: tuple) -> MovieSource:
     movie_id, title, original, lang, day, genre_ids, cast, directors, pop, avg, count = row
+    fields = {
+        "id": movie_id,
+        "title": title,
+        "original_title": original or title,
+        "overview": f"Overview of {title}.",
+        "tagline": None,
+        "release_date": date.fromisoformat(day) if day else None,
+        "original_language": lang,
+        "runtime": 120 if day else None,
+        "status": "Released" if day else "Post Production",
+        "poster_path": f"/{movie_id}.jpg",
+        "backdrop_path": None,
+        "popularity": pop,
+        "vote_average": avg,
+        "vote_count": count,
+        "created_at": STAMP,
+        "updated_at": STAMP,
+    }
     return MovieSource(
-        id=movie_id,
-        title=title,
-        original_title=original or title,
-        overview=f"Overview of {title}.",
-        tagline=None,
-        release_date=date.fromisoformat(day) if day else None,
-        original_language=lang,
-        runtime=120 if day else None,
-        status="Released" if day else "Post Production",
-        poster_path=f"/{movie_id}.jpg",
-        backdrop_path=None,
-        popularity=pop,
-        vote_average=avg,
-        vote_count=count,
+        fields,
         genres=[(genre_id, GENRES[genre_id]) for genre_id in genre_ids],
         cast=[(person_id, name, None) for person_id, name in cast],
         directors=list(directors),
-        created_at=STAMP,
-        updated_at=STAMP,
     )
+
+
+def with_fields(src: MovieSource, **changes: Any) -> MovieSource:
+    return replace(src, fields={**src.fields, **changes})
 
 
 SOURCES = [source(row) for row in ROWS]
@@ -149,12 +158,12 @@ def _admits(f: MovieFilters, src: MovieSource) -> bool:
         not f.impossible,
         set(f.genres_all) <= genre_ids,
         not f.genres_any or bool(genre_ids & set(f.genres_any)),
-        not f.languages or src.original_language in f.languages,
+        not f.languages or src.fields["original_language"] in f.languages,
         f.year is None or (day is not None and day.year == f.year),
         f.release_date_gte is None or (day is not None and day >= f.release_date_gte),
         f.release_date_lte is None or (day is not None and day <= f.release_date_lte),
-        f.vote_average_gte is None or src.vote_average >= f.vote_average_gte,
-        f.vote_count_gte is None or src.vote_count >= f.vote_count_gte,
+        f.vote_average_gte is None or src.fields["vote_average"] >= f.vote_average_gte,
+        f.vote_count_gte is None or src.fields["vote_count"] >= f.vote_count_gte,
         set(f.cast_all) <= cast_ids,
         not f.cast_any or bool(cast_ids & set(f.cast_any)),
     ]

@@ -9,7 +9,7 @@ import pytest
 
 from indexer import to_document
 from indexer.documents import date_to_timestamp
-from tests.indexer.corpus import SOURCES
+from tests.indexer.corpus import SOURCES, with_fields
 
 
 def by_id(movie_id: int):  # type: ignore[no-untyped-def]
@@ -80,17 +80,17 @@ class TestToDocument:
         [(date(1990, 1, 1), "1990s"), (date(1999, 12, 31), "1990s"), (date(2000, 6, 1), "2000s")],
     )
     def test_decade_bounds(self, day: date, decade: str) -> None:
-        assert to_document(replace(by_id(155), release_date=day))["decade"] == decade
+        assert to_document(with_fields(by_id(155), release_date=day))["decade"] == decade
 
     def test_timestamps_are_rendered_in_utc(self) -> None:
         paris = timezone(timedelta(hours=1))
-        src = replace(by_id(155), updated_at=datetime(2026, 1, 2, 4, 4, 5, tzinfo=paris))
+        src = with_fields(by_id(155), updated_at=datetime(2026, 1, 2, 4, 4, 5, tzinfo=paris))
 
         assert to_document(src)["updated_at"] == "2026-01-02T03:04:05+00:00"
 
     def test_naive_timestamp_is_rejected(self) -> None:
         with pytest.raises(ValueError):
-            to_document(replace(by_id(155), created_at=datetime(2026, 1, 2)))
+            to_document(with_fields(by_id(155), created_at=datetime(2026, 1, 2)))
 
 
 class TestDateToTimestamp:

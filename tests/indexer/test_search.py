@@ -56,7 +56,7 @@ def ids(result: SearchPage) -> list[int]:
 def expected_facets(filters: MovieFilters) -> dict[str, dict[str, int]]:
     movies = matching(filters)
     genres = Counter(name for src in movies for _, name in src.genres)
-    languages = Counter(src.original_language for src in movies)
+    languages = Counter(src.fields["original_language"] for src in movies)
     decades = Counter(f"{src.release_date.year // 10 * 10}s" for src in movies if src.release_date)
     return {"genres": dict(genres), "language": dict(languages), "decade": dict(decades)}
 
@@ -255,7 +255,7 @@ def reference_order(sort: SortSpec) -> list[int]:
     """Sorted by the field (missing values last), ties by id in the same direction."""
 
     def key(src):  # type: ignore[no-untyped-def]
-        value = getattr(src, sort.field)
+        value = src.fields[sort.field]
         return title_sort_key(value) if isinstance(value, str) else value
 
     present = [src for src in SOURCES if key(src) is not None]
