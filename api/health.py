@@ -16,6 +16,7 @@ _CHECK_TIMEOUT = 2.0
 
 @router.get("/health")
 async def health() -> dict[str, str]:
+    """Liveness: the process is up (touches no dependency)."""
     return {"status": "ok"}
 
 
@@ -56,6 +57,7 @@ async def _check(name: str, request: Request) -> str:
 
 @router.get("/ready")
 async def ready(request: Request) -> JSONResponse:
+    """Readiness: whether the database, Redis and Meilisearch answer; 503 naming what is down."""
     results = await asyncio.gather(*(_check(name, request) for name in PROBES))
     checks = dict(zip(PROBES, results, strict=True))
     down = [name for name, result in checks.items() if result != "ok"]

@@ -80,6 +80,7 @@ async def remove_from_watchlist(
 async def list_watchlist(
     session: SessionDep, settings: SettingsDep, user: CurrentUser, params: PageDep
 ) -> Page[ListedMovie]:
+    """The signed-in user's watchlist, most recently added first."""
     return await _page(session, settings, user, ListKind.WATCHLIST, params)
 
 
@@ -107,6 +108,7 @@ async def remove_from_favorites(
 async def list_favorites(
     session: SessionDep, settings: SettingsDep, user: CurrentUser, params: PageDep
 ) -> Page[ListedMovie]:
+    """The signed-in user's favorites, most recently added first."""
     return await _page(session, settings, user, ListKind.FAVORITE, params)
 
 
@@ -114,6 +116,7 @@ async def list_favorites(
 async def get_account_state(
     session: SessionDep, user: CurrentUser, movie_id: MovieId
 ) -> AccountState:
+    """The signed-in user's state for one movie: rated (and how), on the watchlist, a favorite."""
     assert user.id is not None
     if not await movie_exists(session, movie_id):
         raise NotFound(f"Movie {movie_id} not found", "movie_not_found")

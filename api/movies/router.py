@@ -51,6 +51,8 @@ async def list_movies(
     filters: FiltersDep,
     sort_by: SortByQuery = None,
 ) -> Response:
+    """Browse the catalog from the database: filter by genre, language, dates, votes and people;
+    sort by popularity, rating, release date or title."""
     sort = parse_sort(sort_by or "popularity.desc")
     clauses = queries.filter_clauses(filters)
     return await cached_json(
@@ -62,6 +64,7 @@ async def list_movies(
 async def list_popular(
     request: Request, session: SessionDep, settings: SettingsDep, params: PageDep
 ) -> Response:
+    """The most popular movies."""
     sort = SortSpec("popularity", descending=True)
     return await cached_json(request, [CATALOG], lambda: _page(session, settings, params, [], sort))
 
@@ -70,6 +73,7 @@ async def list_popular(
 async def list_top_rated(
     request: Request, session: SessionDep, settings: SettingsDep, params: PageDep
 ) -> Response:
+    """The best rated movies with at least TOP_RATED_MIN_VOTES votes."""
     clauses = queries.filter_clauses(MovieFilters(vote_count_gte=settings.TOP_RATED_MIN_VOTES))
     sort = SortSpec("vote_average", descending=True)
     return await cached_json(
@@ -81,6 +85,7 @@ async def list_top_rated(
 async def list_upcoming(
     request: Request, session: SessionDep, settings: SettingsDep, params: PageDep
 ) -> Response:
+    """Movies released after today, up to UPCOMING_WINDOW_DAYS ahead, soonest first."""
     today = date.today()
     window = MovieFilters(
         release_date_gte=today + timedelta(days=1),
@@ -100,6 +105,7 @@ async def list_upcoming(
 async def list_now_playing(
     request: Request, session: SessionDep, settings: SettingsDep, params: PageDep
 ) -> Response:
+    """Movies released within NOW_PLAYING_WINDOW_DAYS up to today, newest first."""
     today = date.today()
     window = MovieFilters(
         release_date_gte=today - timedelta(days=settings.NOW_PLAYING_WINDOW_DAYS),
@@ -119,6 +125,8 @@ async def list_now_playing(
 async def get_movie(
     request: Request, session: SessionDep, settings: SettingsDep, movie_id: MovieId
 ) -> Response:
+    """One movie with its genres, cast and directors."""
+
     async def build() -> MoviePublic:
         fields = await queries.movie_details(session, movie_id)
         if fields is None:
@@ -132,6 +140,7 @@ async def get_movie(
 async def create_movie(
     session: SessionDep, settings: SettingsDep, _: AdminUser, body: MovieCreate
 ) -> MoviePublic:
+    """Admins: add a movie (genres and people by id or by name); searchable within seconds."""
     movie = await service.create_movie(session, body)
     return movie_public(movie, settings.IMAGE_BASE_URL)
 
@@ -141,18 +150,22 @@ async def create_movie(
 async def update_movie(
     session: SessionDep, settings: SettingsDep, _: AdminUser, movie_id: MovieId, body: MovieUpdate
 ) -> MoviePublic:
+    """Admins: change a movie (PUT and PATCH alike: only the fields sent change)."""
     movie = await service.update_movie(session, movie_id, body)
     return movie_public(movie, settings.IMAGE_BASE_URL)
 
 
 @router.delete("/movies/{movie_id:int}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_movie(session: SessionDep, _: AdminUser, movie_id: MovieId) -> Response:
+    """Admins: delete a movie with its reviews and list entries; gone from search within seconds."""
     await service.delete_movie(session, movie_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/genres", response_model=list[GenreWithCount])
 async def list_genres(request: Request, session: SessionDep) -> Response:
+    """Every genre with the number of movies in it."""
+
     async def build() -> GenreList:
         rows = await queries.list_genres_with_counts(session)
         return GenreList([GenreWithCount(id=g.id, name=g.name, movie_count=n) for g, n in rows])

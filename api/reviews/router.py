@@ -25,6 +25,7 @@ def _public(review: Review, display_name: str) -> ReviewPublic:
 async def create_review(
     session: SessionDep, user: CurrentUser, movie_id: MovieId, body: ReviewCreate
 ) -> ReviewPublic:
+    """Rate (0.5-10) and optionally review a movie; one review per user and movie."""
     review = await service.create_review(session, user, movie_id, body)
     return _public(review, user.display_name)
 
@@ -33,6 +34,7 @@ async def create_review(
 async def update_review(
     session: SessionDep, user: CurrentUser, movie_id: MovieId, body: ReviewUpdate
 ) -> ReviewPublic:
+    """Change your review of a movie (admins: anyone's, with user_id)."""
     review = await service.update_review(session, user, movie_id, body)
     return _public(review, user.display_name)
 
@@ -41,6 +43,8 @@ async def update_review(
 async def delete_review(
     session: SessionDep, user: CurrentUser, movie_id: MovieId, user_id: UserIdQuery = None
 ) -> Response:
+    """Remove your review of a movie (admins: anyone's, with user_id); the rating leaves the
+    average."""
     await service.delete_review(session, user, movie_id, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -49,6 +53,7 @@ async def delete_review(
 async def list_movie_reviews(
     session: SessionDep, movie_id: MovieId, params: PageDep
 ) -> Page[ReviewPublic]:
+    """A movie's reviews, newest first."""
     if not await movie_exists(session, movie_id):
         raise NotFound(f"Movie {movie_id} not found", "movie_not_found")
     total, rows = await queries.page_movie_reviews(session, movie_id, params)
@@ -59,6 +64,7 @@ async def list_movie_reviews(
 async def list_my_reviews(
     session: SessionDep, user: CurrentUser, params: PageDep
 ) -> Page[UserReview]:
+    """The signed-in user's reviews, newest first."""
     assert user.id is not None
     total, rows = await queries.page_user_reviews(session, user.id, params)
     items = [

@@ -28,6 +28,8 @@ async def search_movies(
     q: Q = "",
     sort_by: SortByQuery = None,
 ) -> Response:
+    """Typo-tolerant, as-you-type search by title, cast, directors and genre, with filters, facets,
+    sorting and highlighted matches."""
     sort = parse_sort(sort_by) if sort_by else None
 
     async def build() -> bytes:
@@ -49,6 +51,7 @@ async def filter_movies(
     filters: FiltersDep,
     sort_by: SortByQuery = None,
 ) -> Response:
+    """Filter and sort the catalog through the search index, with facet counts (no query)."""
     sort = parse_sort(sort_by or "popularity.desc")
 
     async def build() -> bytes:

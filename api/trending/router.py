@@ -25,6 +25,8 @@ async def list_trending(
     params: PageDep,
     window: Annotated[Window, Query(description="the activity window")] = "week",
 ) -> Response:
+    """Movies trending over the last day or week by users' activity, then by popularity."""
+
     async def build() -> Page[MovieListItem]:
         total, movies = await queries.page_trending(session, window, utcnow(), params)
         items = [list_item(m, settings.IMAGE_BASE_URL) for m in movies]

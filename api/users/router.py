@@ -21,6 +21,7 @@ def _public(user: User) -> UserPublic:
 
 @router.post("/auth/register", status_code=status.HTTP_201_CREATED)
 async def register_user(session: SessionDep, body: UserRegister) -> UserPublic:
+    """Create an account (email, password of 8+ characters, optional display name)."""
     return _public(await service.register(session, body))
 
 
@@ -30,6 +31,7 @@ async def issue_token(
     settings: SettingsDep,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> Token:
+    """Sign in (OAuth2 password form: username is the email): a bearer access token."""
     user = await service.authenticate(session, form.username, form.password)
     if user is None or user.id is None:
         raise Unauthorized("Wrong email or password", "invalid_credentials")
@@ -39,4 +41,5 @@ async def issue_token(
 
 @router.get("/users/me")
 async def read_me(user: CurrentUser) -> UserPublic:
+    """The signed-in user's account."""
     return _public(user)

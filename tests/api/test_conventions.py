@@ -187,6 +187,18 @@ class TestOpenAPI:
             assert path in paths, f"{path} missing from OpenAPI"
             assert methods <= set(paths[path]), (path, set(paths[path]))
 
+    async def test_every_operation_has_a_summary_and_a_description(
+        self, client: AsyncClient
+    ) -> None:
+        paths = (await client.get("/openapi.json")).json()["paths"]
+        bare = [
+            f"{method.upper()} {path}"
+            for path, operations in paths.items()
+            for method, operation in operations.items()
+            if not (operation.get("summary") and operation.get("description"))
+        ]
+        assert bare == [], "what app developers read in the docs"
+
     async def test_openapi_has_no_slash_duplicates(self, client: AsyncClient) -> None:
         paths = (await client.get("/openapi.json")).json()["paths"]
         assert not [p for p in paths if p != "/" and p.endswith("/")]
