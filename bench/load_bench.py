@@ -238,6 +238,7 @@ class LoadBench:
     # -- 2. floor and ceiling
     def meili_requests(self, queries: Sequence[Query]) -> list[tuple[str, str, str]]:
         """The very body the API sends for page 1 of 20 (indexer.search.search_request)."""
+        from api.search.documents import RETRIEVED
         from indexer.query import MovieFilters
         from indexer.search import search_request
 
@@ -245,7 +246,7 @@ class LoadBench:
             (
                 "POST",
                 f"/indexes/{setup.INDEX}/search",
-                json.dumps(search_request(q.q, MovieFilters(), None, 1, 20)),
+                json.dumps(search_request(q.q, MovieFilters(), None, 1, 20, RETRIEVED)),
             )
             for q in queries
         ]

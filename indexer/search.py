@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,20 +12,13 @@ import orjson
 from meilisearch_python_sdk import AsyncClient
 from meilisearch_python_sdk.errors import MeilisearchApiError
 
+from indexer.client import MeiliClient
 from indexer.errors import translate_errors
 from indexer.query import MovieFilters, SortSpec, build_filter, build_sort
-from indexer.transport import SearchTransport
 
 # Index attribute -> the name the API reports the facet under.
 FACETS = {"genres": "genres", "original_language": "language", "decade": "decade"}
 HIGHLIGHTED = ["title", "cast"]
-# What a result renders: the document less the ids lists and search-only fields, so answers
-# stay small (a full cast's ids and directors roughly doubled them) and decode faster.
-RETRIEVED = [
-    "id", "title", "original_title", "overview", "tagline", "genres", "genre_ids",
-    "original_language", "release_date_iso", "runtime", "status", "poster_path",
-    "backdrop_path", "popularity", "vote_average", "vote_count", "created_at", "updated_at",
-]  # fmt: skip
 # Highlights are HTML, and stored text is not: Meilisearch marks matches with characters no
 # catalog text holds (private use), the text is escaped, and only then do they become tags.
 PRE_TAG, POST_TAG = "\ue000", "\ue001"
@@ -47,12 +41,15 @@ async def search_movies(
     sort: SortSpec | None,
     page: int,
     per_page: int,
+    retrieve: Sequence[str] | None = None,
 ) -> SearchPage:
-    """One page of movies matching q (empty q: browse) and filters, with facets over the match."""
+    """One page of movies matching q (empty q: browse) and filters, with facets over the match.
+    `retrieve`: the document fields to answer (the caller's rendering needs; all if None)."""
     filters = filters or MovieFilters()
     if filters.impossible:
         return SearchPage(total=0, hits=[], facets=_facets(None))
-    results = await _post_search(client, uid, search_request(q, filters, sort, page, per_page))
+    body = search_request(q, filters, sort, page, per_page, retrieve)
+    results = await _post_search(client, uid, body)
     return SearchPage(
         total=results.get("totalHits") or 0,
         hits=[_hit(raw) for raw in results["hits"]],
@@ -61,7 +58,12 @@ async def search_movies(
 
 
 def search_request(
-    q: str, filters: MovieFilters, sort: SortSpec | None, page: int, per_page: int
+    q: str,
+    filters: MovieFilters,
+    sort: SortSpec | None,
+    page: int,
+    per_page: int,
+    retrieve: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The body of Meilisearch's search request for one page (what the benchmarks send too)."""
     query = q.strip()
@@ -70,8 +72,9 @@ def search_request(
         "page": page,
         "hitsPerPage": per_page,
         "facets": list(FACETS),
-        "attributesToRetrieve": [*RETRIEVED, "cast"] if query else RETRIEVED,
     }
+    if retrieve is not None:  # cast too when searching: the names that matched are answered
+        body["attributesToRetrieve"] = [*retrieve, "cast"] if query else list(retrieve)
     if expressions := build_filter(filters):
         body["filter"] = expressions
     if order := build_sort(sort):
@@ -88,13 +91,12 @@ def search_request(
 async def _post_search(client: AsyncClient, uid: str, body: dict[str, Any]) -> dict[str, Any]:
     """The search request itself, answered as plain JSON: the SDK's typed results cost more
     than the search on a 40 KiB page. Errors still surface as the SDK's, for translate_errors."""
-    http, path, content = client.http_client, f"indexes/{uid}/search", orjson.dumps(body)
-    transport = getattr(http, "_transport", None)
-    if isinstance(transport, SearchTransport):
-        status, answer = await transport.post_search(http, path, content)
-    else:
+    path, content = f"indexes/{uid}/search", orjson.dumps(body)
+    if isinstance(client, MeiliClient):
+        status, answer = await client.post_search(path, content)
+    else:  # a client not made by make_client
         headers = {"Content-Type": "application/json"}
-        response = await http.post(path, content=content, headers=headers)
+        response = await client.http_client.post(path, content=content, headers=headers)
         status, answer = response.status_code, response.content
     if status >= 400:
         error = httpx2.Response(status, content=answer)

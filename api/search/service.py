@@ -8,11 +8,13 @@ import orjson
 from meilisearch_python_sdk import AsyncClient
 
 from api.errors import ServiceUnavailable
-from api.pagination import PageParams
+from api.pagination import Page, PageParams
+from api.people.schemas import PersonListItem
 from api.search.client import SearchConnector
-from api.search.documents import list_item
+from api.search.documents import RETRIEVED, list_item
 from api.search.schemas import Facets
 from indexer import SearchFailed, SearchPage, SearchUnavailable, search_movies
+from indexer.people import search_people
 from indexer.query import MovieFilters, SortSpec
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,9 @@ async def run_search(
     if filters.impossible:
         return EMPTY
     try:
-        return await search_movies(client, index, q, filters, sort, params.page, params.per_page)
+        return await search_movies(
+            client, index, q, filters, sort, params.page, params.per_page, RETRIEVED
+        )
     except (SearchUnavailable, SearchFailed) as exc:
         raise _unavailable(exc) from exc
 
@@ -42,6 +46,16 @@ async def connect(search: SearchConnector) -> AsyncClient:
         return await search.connect()
     except (SearchUnavailable, SearchFailed) as exc:
         raise _unavailable(exc) from exc
+
+
+async def search_people_page(client: AsyncClient, index: str, q: str, params: PageParams) -> bytes:
+    """The JSON of a page of people matching q (see indexer.people.search_people)."""
+    try:
+        total, hits = await search_people(client, index, q, params.page, params.per_page)
+    except (SearchUnavailable, SearchFailed) as exc:
+        raise _unavailable(exc) from exc
+    items = [PersonListItem.model_validate(hit) for hit in hits]
+    return Page[PersonListItem].build(params, total, items).model_dump_json().encode()
 
 
 def _unavailable(exc: Exception) -> ServiceUnavailable:
