@@ -26,6 +26,7 @@ PREFIX = "mq:cache"
 CATALOG = "catalog"  # any movie's fields or numbers: lists, genres, the database-served /movies
 SEARCH = "search"  # what the index holds: bumped by the worker once Meilisearch applied a change
 TRENDING = "trending"  # the trending scores: bumped by the cron that recomputes them
+PEOPLE = "people"  # people's derived fields: bumped by the worker once it refreshed them
 
 
 # After a Redis error a process serves uncached for this long: another process's invalidation
@@ -43,6 +44,10 @@ MAX_REMEMBERED = 10_000
 
 def movie_scope(movie_id: int) -> str:
     return f"movie:{movie_id}"
+
+
+def person_scope(person_id: int) -> str:
+    return f"person:{person_id}"
 
 
 def etag_of(body: bytes) -> bytes:

@@ -18,6 +18,7 @@ from api.http_cache import HttpCaching
 from api.limits import BodyLimit
 from api.lists.router import router as lists_router
 from api.movies.router import router as movies_router
+from api.people.router import router as people_router
 from api.redis_pipe import RedisPipe
 from api.reviews.router import router as reviews_router
 from api.search.client import SearchConnector
@@ -86,12 +87,9 @@ def _redis(url: str) -> ArqRedis:
     )
 
 
-def _pipe(settings: Settings) -> RedisPipe | None:
-    """The cache's lookup connection (see api.redis_pipe); none for a unix-socket Redis."""
-    try:
-        return RedisPipe(settings.cache_redis_url, REDIS_TIMEOUT_SECONDS)
-    except ValueError:
-        return None
+def _pipe(settings: Settings) -> RedisPipe:
+    """The cache's lookup connection (see api.redis_pipe); it connects on first use."""
+    return RedisPipe(settings.cache_redis_url, REDIS_TIMEOUT_SECONDS)
 
 
 async def _connect_search(app: FastAPI) -> None:
@@ -159,8 +157,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await _cancel(app.state.admin_bootstrap)
-        if pipe is not None:
-            await pipe.aclose()
+        await pipe.aclose()
         await app.state.redis.aclose()
         if cache_redis is not None:
             await cache_redis.aclose()
@@ -187,4 +184,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lists_router)
     app.include_router(trending_router)
     app.include_router(movies_router)
+    app.include_router(people_router)
     return app

@@ -1,7 +1,20 @@
 """Every table, imported in one place for Alembic and the tests."""
 
 from api.lists.models import ListEntry
-from api.movies.models import CastCredit, Genre, Movie, MovieDirector, MovieGenre
+from api.movies.models import (
+    CastCredit,
+    Company,
+    CrewCredit,
+    Genre,
+    Keyword,
+    Movie,
+    MovieCompany,
+    MovieCountry,
+    MovieDirector,
+    MovieGenre,
+    MovieKeyword,
+    MovieLanguage,
+)
 from api.outbox import SearchOutbox
 from api.people.models import Person
 from api.reviews.models import Review
@@ -9,6 +22,7 @@ from api.trending.models import MovieActivity, TrendingScore
 from api.users.models import User
 
 __all__ = [
-    "CastCredit", "Genre", "ListEntry", "Movie", "MovieActivity", "MovieDirector", "MovieGenre",
-    "Person", "Review", "SearchOutbox", "TrendingScore", "User",
+    "CastCredit", "Company", "CrewCredit", "Genre", "Keyword", "ListEntry", "Movie",
+    "MovieActivity", "MovieCompany", "MovieCountry", "MovieDirector", "MovieGenre", "MovieKeyword",
+    "MovieLanguage", "Person", "Review", "SearchOutbox", "TrendingScore", "User",
 ]  # fmt: skip

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def people_index(self) -> str:
+        """The people index lives beside the movie index, named after it."""
+        return f"{self.MEILI_INDEX}_people"
+
+    @property
     def cache_redis_url(self) -> str:
         return self.CACHE_REDIS_URL or self.REDIS_URL
 

@@ -21,6 +21,9 @@ class MovieSource:
     genres: list[tuple[int, str]] = field(default_factory=list)
     cast: list[tuple[int, str, str | None]] = field(default_factory=list)
     directors: list[tuple[int, str]] = field(default_factory=list)
+    crew: list[tuple[int, str, str]] = field(default_factory=list)  # person id, name, job
+    keywords: list[tuple[int, str]] = field(default_factory=list)
+    companies: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def id(self) -> int:
@@ -31,6 +34,23 @@ class MovieSource:
     def release_date(self) -> date | None:
         day: date | None = self.fields.get("release_date")
         return day
+
+
+# Crew jobs whose holders' names search matches ("Hans Zimmer" finds the films he scored).
+SEARCHED_JOBS = frozenset(
+    {
+        "Director",
+        "Screenplay",
+        "Writer",
+        "Story",
+        "Novel",
+        "Author",
+        "Characters",
+        "Original Music Composer",
+        "Music",
+        "Director of Photography",
+    }
+)
 
 
 def date_to_timestamp(day: date) -> int:
@@ -59,6 +79,14 @@ def to_document(src: MovieSource) -> dict[str, Any]:
         "cast_ids": [person_id for person_id, _, _ in src.cast],
         "directors": [name for _, name in src.directors],
         "director_ids": [person_id for person_id, _ in src.directors],
+        # Every crew member filters (with the directors); the names users search for are the
+        # key jobs' (writers, composers...): a whole crew's names would drown the other fields.
+        "crew": list(dict.fromkeys(name for _, name, job in src.crew if job in SEARCHED_JOBS)),
+        "crew_ids": sorted({pid for pid, _, _ in src.crew} | {pid for pid, _ in src.directors}),
+        "keywords": [name for _, name in src.keywords],
+        "keyword_ids": [keyword_id for keyword_id, _ in src.keywords],
+        "companies": [name for _, name in src.companies],
+        "company_ids": [company_id for company_id, _ in src.companies],
         "release_date_iso": day.isoformat() if day else None,
         "year": day.year if day else None,
         "decade": decade_of(day.year) if day else None,

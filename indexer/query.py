@@ -10,7 +10,9 @@ from typing import Literal, get_args
 
 from indexer.documents import date_to_timestamp
 
-SortField = Literal["popularity", "vote_average", "release_date", "title", "vote_count"]
+SortField = Literal[
+    "popularity", "vote_average", "release_date", "title", "vote_count", "revenue", "runtime"
+]
 SORT_FIELDS: frozenset[str] = frozenset(get_args(SortField))
 # A title sort orders by the folded title, exactly as the database does.
 SORT_ATTRIBUTE: dict[str, str] = {"title": "sort_title"}
@@ -33,6 +35,18 @@ class MovieFilters:
     vote_count_gte: int | None = None
     cast_all: list[int] = field(default_factory=list)
     cast_any: list[int] = field(default_factory=list)
+    # Crew: any crew job, directors included.
+    crew_all: list[int] = field(default_factory=list)
+    crew_any: list[int] = field(default_factory=list)
+    # People: credited in the cast or in the crew.
+    people_all: list[int] = field(default_factory=list)
+    people_any: list[int] = field(default_factory=list)
+    # A name may stand for several ids (TMDB has distinct companies of one name): a movie
+    # passes when it has, for every group, one of the group's ids ("a|b" is a single group).
+    keyword_groups: list[list[int]] = field(default_factory=list)
+    company_groups: list[list[int]] = field(default_factory=list)
+    runtime_gte: int | None = None
+    runtime_lte: int | None = None
     # Set when the user named something that does not exist (an unknown genre): nothing matches.
     impossible: bool = False
 
@@ -58,6 +72,14 @@ def build_filter(f: MovieFilters) -> list[str]:
         *_compare("vote_count", ">=", None if f.vote_count_gte is None else _int(f.vote_count_gte)),
         *_all_of("cast_ids", f.cast_all),
         *_any_of("cast_ids", [str(_int(value)) for value in f.cast_any]),
+        *_all_of("crew_ids", f.crew_all),
+        *_any_of("crew_ids", [str(_int(value)) for value in f.crew_any]),
+        *[_cast_or_crew([person_id]) for person_id in f.people_all],
+        *([_cast_or_crew(f.people_any)] if f.people_any else []),
+        *[_one_of("keyword_ids", group) for group in f.keyword_groups],
+        *[_one_of("company_ids", group) for group in f.company_groups],
+        *_compare("runtime", ">=", None if f.runtime_gte is None else _int(f.runtime_gte)),
+        *_compare("runtime", "<=", None if f.runtime_lte is None else _int(f.runtime_lte)),
     ]
 
 
@@ -79,6 +101,17 @@ def _all_of(attribute: str, ids: list[int]) -> list[str]:
 
 def _any_of(attribute: str, literals: list[str]) -> list[str]:
     return [f"{attribute} IN [{', '.join(literals)}]"] if literals else []
+
+
+def _one_of(attribute: str, ids: list[int]) -> str:
+    # Any of no id at all is nothing (the parser never builds one; a caller might).
+    if not ids:
+        return MATCH_NOTHING
+    return f"{attribute} IN [{', '.join(str(_int(value)) for value in ids)}]"
+
+
+def _cast_or_crew(person_ids: list[int]) -> str:
+    return f"({_one_of('cast_ids', person_ids)} OR {_one_of('crew_ids', person_ids)})"
 
 
 def _compare(attribute: str, operator: str, value: int | float | None) -> list[str]:

@@ -38,14 +38,16 @@ async def rebuild(
     uid: str,
     batches: AsyncIterable[list[dict[str, Any]]],
     on_progress: Callable[[int], None] | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> int:
-    """Index every batch into a new index, swap it in as uid; returns the number of documents.
+    """Index every batch into a new index (with these settings: the movie index's unless
+    given), swap it in as uid; returns the number of documents.
 
     The live index answers searches throughout and is untouched if anything fails.
     """
     build_uid = build_prefix(uid) + datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
     try:
-        await ensure_settings(client, build_uid)
+        await ensure_settings(client, build_uid, settings)
         count = await _fill(client, build_uid, batches, on_progress)
         await ensure_index(client, uid)
         await wait_for(client, await client.swap_indexes([(uid, build_uid)]))

@@ -23,7 +23,10 @@ SETTINGS: dict[str, Any] = {
         "original_title",
         "cast",
         "directors",
+        "crew",
         "genres",
+        "keywords",
+        "companies",
         "overview",
     ],
     "filterableAttributes": [
@@ -37,6 +40,10 @@ SETTINGS: dict[str, Any] = {
         "vote_count",
         "cast_ids",
         "director_ids",
+        "crew_ids",
+        "keyword_ids",
+        "company_ids",
+        "runtime",
         "id",
     ],
     # A title sort uses sort_title, folded exactly like the database's column.
@@ -47,6 +54,8 @@ SETTINGS: dict[str, Any] = {
         "release_date",
         "title",
         "sort_title",
+        "revenue",
+        "runtime",
         "id",
     ],
     # An explicit sort_by orders the whole match (sort first; without sort_by it is a no-op),
@@ -66,17 +75,40 @@ SETTINGS: dict[str, Any] = {
     "pagination": {"maxTotalHits": 2_000_000},
     "faceting": {"maxValuesPerFacet": 200},
 }
+# The people index: names, typo-tolerant and as-you-type; the most popular first among equal
+# matches; popular people answered by a sort.
+PEOPLE_SETTINGS: dict[str, Any] = {
+    "searchableAttributes": ["name"],
+    "filterableAttributes": ["id"],
+    "sortableAttributes": ["popularity", "id"],
+    "rankingRules": [
+        "sort",
+        "words",
+        "typo",
+        "proximity",
+        "attribute",
+        "exactness",
+        "popularity:desc",
+        "id:asc",
+    ],
+    "typoTolerance": {"enabled": True},
+    "pagination": {"maxTotalHits": 2_000_000},
+}
 UNORDERED = frozenset({"filterableAttributes", "sortableAttributes"})
 
 
 @translate_errors
-async def ensure_settings(client: AsyncClient, uid: str) -> bool:
-    """Create the index if missing and bring its settings in line; True if anything changed."""
+async def ensure_settings(
+    client: AsyncClient, uid: str, settings: dict[str, Any] | None = None
+) -> bool:
+    """Create the index if missing and bring its settings (the movie index's unless given) in
+    line; True if anything changed."""
+    settings = SETTINGS if settings is None else settings
     created = await ensure_index(client, uid)
     live = await client.index(uid).get_settings()
-    if not drifted(live.model_dump(by_alias=True, mode="json")):
+    if not drifted(live.model_dump(by_alias=True, mode="json"), settings):
         return created
-    task = await client.index(uid).update_settings(MeilisearchSettings.model_validate(SETTINGS))
+    task = await client.index(uid).update_settings(MeilisearchSettings.model_validate(settings))
     await wait_for(client, task, max_wait=SETTINGS_TIMEOUT)
     return True
 
@@ -103,9 +135,11 @@ async def index_exists(client: AsyncClient, uid: str) -> bool:
     return True
 
 
-def drifted(live: dict[str, Any]) -> bool:
-    """True when the live settings (wire format) differ from SETTINGS anywhere SETTINGS speaks."""
-    return any(not _same(key, live.get(key), want) for key, want in SETTINGS.items())
+def drifted(live: dict[str, Any], settings: dict[str, Any] | None = None) -> bool:
+    """True when the live settings (wire format) differ from the code's (the movie index's
+    unless given) anywhere the code's speak."""
+    wanted = SETTINGS if settings is None else settings
+    return any(not _same(key, live.get(key), want) for key, want in wanted.items())
 
 
 def _same(key: str, have: Any, want: Any) -> bool:

@@ -74,13 +74,14 @@ def import_tmdb_command(
     """Import TMDB 5000 CSV files (plain or gzipped); movies already present are skipped."""
     report = asyncio.run(_import(movies, credits, posters))
     console.print(
-        f"imported {report.imported} movies, skipped {report.skipped_existing} already present "
-        f"and {report.skipped_invalid} invalid; created {report.people_created} people "
-        f"and {report.genres_created} genres"
+        f"imported {report.imported} movies, filled in {report.filled} already present that "
+        f"lacked part of their record, skipped {report.skipped_existing} already complete and "
+        f"{report.skipped_invalid} invalid; created {report.people_created} people and "
+        f"{report.genres_created} genres"
     )
     for problem in report.problems:
         console.print(f"  [yellow]skipped[/] {problem}")
-    if report.imported:
+    if report.imported or report.filled:
         queued = asyncio.run(_wake_worker())
         note = "the worker is indexing them" if queued else "the worker indexes them when it runs"
         console.print(f"search: {note} (outbox)")

@@ -45,6 +45,10 @@ class Resources:
     def index(self) -> str:
         return self.settings.MEILI_INDEX
 
+    @property
+    def people_index(self) -> str:
+        return self.settings.people_index
+
     async def close(self) -> None:
         await self.meili.aclose()
         await self.engine.dispose()

@@ -7,10 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 from api import outbox
-from api.cache import CATALOG, SEARCH, movie_scope
+from api.cache import CATALOG, PEOPLE, SEARCH, movie_scope, person_scope
+from api.people import queries as people
 from api.search import queries
 from api.types import utcnow
 from indexer import apply, drop_stale_builds, ensure_settings, rebuild, to_document
+from indexer.people import person_document
+from indexer.settings import PEOPLE_SETTINGS
 from worker.locks import HeldLock, redis_lock
 from worker.resources import Resources
 
@@ -21,6 +24,7 @@ DRAIN_BATCH = 500
 DRAIN_LOCK_TTL = 5.0
 REINDEX_LOCK_TTL = 10.0
 REBUILD_BATCH = 1000
+PEOPLE_REBUILD_BATCH = 2000
 # Changes recorded this long before a rebuild started are replayed after its swap too, so a
 # transaction that committed late (after its rows were read) is never lost to the swap.
 REPLAY_MARGIN = timedelta(minutes=1)
@@ -38,6 +42,21 @@ async def sync_movies(res: Resources, movie_ids: list[int], index: str | None = 
     await res.cache.bump([SEARCH, CATALOG, *(movie_scope(movie_id) for movie_id in movie_ids)])
 
 
+async def sync_people(res: Resources, person_ids: list[int], index: str | None = None) -> None:
+    """Make the people index hold these people as they are now: their derived fields refreshed
+    from their movies (one short transaction), then upserted, or deleted when gone or without
+    a credit left."""
+    async with res.sessionmaker() as session:
+        await people.refresh_people(session, person_ids)
+        await session.commit()
+        sources = await people.person_sources(session, person_ids)
+    found = {s.id for s in sources}
+    documents = [person_document(s) for s in sources]
+    gone = sorted(set(person_ids) - found)
+    await apply(res.meili, index or res.people_index, documents, gone)
+    await res.cache.bump([SEARCH, PEOPLE, *(person_scope(pid) for pid in person_ids)])
+
+
 async def drain_once(res: Resources, lock: HeldLock, limit: int = DRAIN_BATCH) -> int:
     """Index one batch of pending outbox entries; mark them done only after Meilisearch did.
     Each database step is its own short transaction: none is open across a call to
@@ -49,9 +68,14 @@ async def drain_once(res: Resources, lock: HeldLock, limit: int = DRAIN_BATCH) -
     # A holder that stalled past the lock's TTL may have been overtaken by another drain
     # that wrote newer documents: it must not write its older ones over them.
     await lock.check()
-    await sync_movies(res, sorted({movie_id for _, movie_id in entries}))
+    movie_ids = sorted({e.movie_id for e in entries if e.movie_id is not None})
+    person_ids = sorted({e.person_id for e in entries if e.person_id is not None})
+    if movie_ids:
+        await sync_movies(res, movie_ids)
+    if person_ids:
+        await sync_people(res, person_ids)
     async with res.sessionmaker() as session:
-        await outbox.mark_processed(session, [entry_id for entry_id, _ in entries])
+        await outbox.mark_processed(session, [e.id for e in entries])
         await session.commit()
     return len(entries)
 
@@ -72,13 +96,19 @@ async def _documents(res: Resources) -> AsyncIterator[list[dict[str, Any]]]:
         yield [to_document(s) for s in batch]
 
 
+async def _person_documents(res: Resources) -> AsyncIterator[list[dict[str, Any]]]:
+    async for batch in people.iter_person_batches(res.sessionmaker, PEOPLE_REBUILD_BATCH):
+        yield [person_document(s) for s in batch]
+
+
 @dataclass(frozen=True)
 class Rebuilt:
-    """What a rebuild did: the documents it indexed, and the movies changed while it ran,
-    recorded again in the outbox for the drain to bring into the new index."""
+    """What a rebuild did: the movies and people it indexed, and the movies and people changed
+    while it ran, recorded again in the outbox for the drain to bring into the new indexes."""
 
     indexed: int
     replayed: int
+    people: int = 0
 
 
 async def rebuild_index(
@@ -93,15 +123,24 @@ async def rebuild_index(
         started = utcnow() - REPLAY_MARGIN
         await drop_stale_builds(res.meili, res.index)
         count = await rebuild(res.meili, res.index, _documents(res), on_progress)
+        await drop_stale_builds(res.meili, res.people_index)
+        people_count = await rebuild(
+            res.meili, res.people_index, _person_documents(res), settings=PEOPLE_SETTINGS
+        )
         async with res.sessionmaker() as session:
             replayed = await outbox.requeue_changed_since(session, started)
             await session.commit()
         await res.cache.bump([SEARCH])
-    log.info("reindexed %d movies; %d changed meanwhile, queued again", count, replayed)
-    return Rebuilt(count, replayed)
+    log.info(
+        "reindexed %d movies and %d people; %d changed meanwhile, queued again",
+        *(count, people_count, replayed),
+    )
+    return Rebuilt(count, replayed, people_count)
 
 
 async def prepare_index(res: Resources) -> None:
-    """At start-up: the live index exists with the code's settings; stale builds are gone."""
+    """At start-up: the live indexes exist with the code's settings."""
     if await ensure_settings(res.meili, res.index):
         log.warning("index %s settings drifted from the code's; fixed", res.index)
+    if await ensure_settings(res.meili, res.people_index, PEOPLE_SETTINGS):
+        log.warning("index %s settings drifted from the code's; fixed", res.people_index)

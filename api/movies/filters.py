@@ -1,6 +1,7 @@
 """Parsing the list filters and sort_by of API.md into typed values."""
 
 import re
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
@@ -9,7 +10,7 @@ from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.errors import Invalid
-from api.movies.queries import resolve_genres
+from api.movies.queries import resolve_companies, resolve_genres, resolve_keywords
 from indexer.query import MovieFilters, SortSpec
 
 SortBy = Literal[
@@ -19,10 +20,15 @@ SortBy = Literal[
     "release_date.desc", "release_date.asc",
     "title.asc", "title.desc",
     "vote_count.desc", "vote_count.asc",
+    "revenue.desc", "revenue.asc",
+    "runtime.desc", "runtime.asc",
 ]  # fmt: skip
 
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _MAX_TERMS = 20
+_MAX_RUNTIME = 1500  # minutes, as a movie's runtime may be
+# Lower-cased name -> the ids so named, for the names that exist.
+Resolver = Callable[[AsyncSession, Sequence[str]], Awaitable[dict[str, list[int]]]]
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,17 @@ class RawFilters:
     vote_average_gte: float | None
     vote_count_gte: int | None
     cast: str | None
+    crew: str | None
+    people: str | None
+    keyword: str | None
+    company: str | None
+    runtime_gte: int | None
+    runtime_lte: int | None
+
+
+_PEOPLE_IDS = "person ids; a,b all; a|b any"
+_NAMES = "names (case-insensitive) or ids; a,b all; a|b any"
+_RUNTIME = "minutes"
 
 
 async def _raw_filters(
@@ -47,8 +64,16 @@ async def _raw_filters(
     release_date_lte: Annotated[date | None, Query(alias="release_date.lte")] = None,
     vote_average_gte: Annotated[float | None, Query(alias="vote_average.gte", ge=0, le=10)] = None,
     vote_count_gte: Annotated[int | None, Query(alias="vote_count.gte", ge=0, le=2**31)] = None,
-    cast: Annotated[
-        str | None, Query(max_length=1000, description="person ids; a,b all; a|b any")
+    cast: Annotated[str | None, Query(max_length=1000, description=_PEOPLE_IDS)] = None,
+    crew: Annotated[str | None, Query(max_length=1000, description=_PEOPLE_IDS)] = None,
+    people: Annotated[str | None, Query(max_length=1000, description=_PEOPLE_IDS)] = None,
+    keyword: Annotated[str | None, Query(max_length=2000, description=_NAMES)] = None,
+    company: Annotated[str | None, Query(max_length=2000, description=_NAMES)] = None,
+    runtime_gte: Annotated[
+        int | None, Query(alias="runtime.gte", ge=0, le=_MAX_RUNTIME, description=_RUNTIME)
+    ] = None,
+    runtime_lte: Annotated[
+        int | None, Query(alias="runtime.lte", ge=0, le=_MAX_RUNTIME, description=_RUNTIME)
     ] = None,
 ) -> RawFilters:
     return RawFilters(
@@ -60,6 +85,12 @@ async def _raw_filters(
         vote_average_gte,
         vote_count_gte,
         cast,
+        crew,
+        people,
+        keyword,
+        company,
+        runtime_gte,
+        runtime_lte,
     )
 
 
@@ -108,6 +139,31 @@ async def _genre_ids(
     return ids or None
 
 
+def _person_ids(value: str, name: str) -> tuple[list[int], list[int]]:
+    """(all of, any of) the person ids given."""
+    terms, match_all = split_terms(value, name)
+    ids = _ids(terms, name)
+    return (ids, []) if match_all else ([], ids)
+
+
+async def _named_groups(
+    sessions: async_sessionmaker[AsyncSession], value: str, name: str, resolve: Resolver
+) -> list[list[int]] | None:
+    """The id groups a movie must each meet for the named or numbered values; None when
+    nothing can match (as for genres). A name may stand for several ids."""
+    terms, match_all = split_terms(value, name)
+    known: dict[str, list[int]] = {}
+    if names := [term for term in terms if not _is_id(term)]:
+        async with sessions() as session:
+            known = await resolve(session, names)
+    groups = [[int(term)] if _is_id(term) else known.get(term.lower()) for term in terms]
+    found = [group for group in groups if group is not None]
+    if match_all:
+        return found if len(found) == len(groups) else None
+    ids = [one for group in found for one in group]
+    return [ids] if ids else None
+
+
 def _languages(value: str) -> list[str]:
     terms, match_all = split_terms(value.lower(), "language")
     if match_all and len(terms) > 1:
@@ -131,13 +187,25 @@ async def to_movie_filters(
         release_date_lte=raw.release_date_lte,
         vote_average_gte=raw.vote_average_gte,
         vote_count_gte=raw.vote_count_gte,
+        runtime_gte=raw.runtime_gte,
+        runtime_lte=raw.runtime_lte,
     )
     if raw.language:
         f.languages = _languages(raw.language)
     if raw.cast:
-        terms, match_all = split_terms(raw.cast, "cast")
-        ids = _ids(terms, "cast")
-        f.cast_all, f.cast_any = (ids, []) if match_all else ([], ids)
+        f.cast_all, f.cast_any = _person_ids(raw.cast, "cast")
+    if raw.crew:
+        f.crew_all, f.crew_any = _person_ids(raw.crew, "crew")
+    if raw.people:
+        f.people_all, f.people_any = _person_ids(raw.people, "people")
+    if raw.keyword:
+        keywords = await _named_groups(sessions, raw.keyword, "keyword", resolve_keywords)
+        f.keyword_groups = keywords or []
+        f.impossible |= keywords is None  # an unknown name matches nothing, as for genres
+    if raw.company:
+        companies = await _named_groups(sessions, raw.company, "company", resolve_companies)
+        f.company_groups = companies or []
+        f.impossible |= companies is None
     if raw.genre:
         terms, match_all = split_terms(raw.genre, "genre")
         genre_ids = await _genre_ids(sessions, terms, match_all)

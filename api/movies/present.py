@@ -2,9 +2,11 @@
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from api.movies.models import Movie
-from api.movies.queries import PUBLIC_FIELDS
-from api.movies.schemas import CastPublic, GenrePublic, MovieListItem, MoviePublic, PersonPublic
+from api.movies.queries import PUBLIC_FIELDS, genres_of
+from api.movies.schemas import GenrePublic, MovieListItem, MoviePublic
 
 
 def poster_url(image_base: str, path: str | None) -> str | None:
@@ -35,18 +37,13 @@ def list_item(movie: Movie, image_base: str) -> MovieListItem:
     return MovieListItem.model_validate(_common(movie, image_base))
 
 
-def movie_public(movie: Movie, image_base: str) -> MoviePublic:
-    cast = [
-        CastPublic(
-            id=c.person.id,
-            name=c.person.name,
-            character=c.character,
-            order=c.billing_order,
-            profile_path=c.person.profile_path,
-        )
-        for c in movie.cast_credits
-    ]
-    directors = [PersonPublic(id=d.person.id, name=d.person.name) for d in movie.director_links]
-    return MoviePublic.model_validate(
-        {**_common(movie, image_base), "cast": cast, "directors": directors}
-    )
+async def movie_item_fields(
+    session: AsyncSession, rows: list[dict[str, Any]], image_base: str
+) -> list[dict[str, Any]]:
+    """Rows of movies' public fields (and whatever else they carry: a credit's part) as list
+    items' fields: with their genres and poster URL."""
+    ids = sorted({row["id"] for row in rows})
+    genres: dict[int, list[dict[str, Any]]] = {movie_id: [] for movie_id in ids}
+    for movie_id, genre_id, name in (await session.execute(genres_of(ids))).all():
+        genres[movie_id].append({"id": genre_id, "name": name})
+    return [{**_derived(row, image_base), "genres": genres[row["id"]]} for row in rows]

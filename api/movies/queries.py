@@ -1,17 +1,31 @@
 """Catalog reads, shared by the API and the worker."""
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, exists, func, select, union_all
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
-from api.movies.models import CastCredit, Genre, Movie, MovieDirector, MovieGenre
+from api.movies.models import (
+    CastCredit,
+    Company,
+    CrewCredit,
+    Genre,
+    Keyword,
+    Movie,
+    MovieCompany,
+    MovieCountry,
+    MovieDirector,
+    MovieGenre,
+    MovieKeyword,
+    MovieLanguage,
+)
 from api.movies.schemas import MovieListItem
 from api.pagination import PageParams
 from api.people.models import Person
@@ -31,7 +45,23 @@ _SORT_COLUMNS: dict[str, Any] = {
     "vote_count": Movie.vote_count,
     "release_date": Movie.release_date,
     "title": Movie.sort_title,
+    "revenue": Movie.revenue,
+    "runtime": Movie.runtime,
 }
+# Ascending, a nullable column's NULLs would come first: these computed columns put them last
+# (as the search index orders missing values), through an index.
+_ASCENDING_SORT_COLUMNS: dict[str, Any] = {
+    "release_date": Movie.release_sort,
+    "revenue": Movie.revenue_sort,
+    "runtime": Movie.runtime_sort,
+}
+# Where a person is credited, as (movie, person) columns: crew is every crew job, and the
+# directors (an admin's movie has directors without crew credits).
+_CAST_LINKS = [(col(CastCredit.movie_id), col(CastCredit.person_id))]
+_CREW_LINKS = [
+    (col(CrewCredit.movie_id), col(CrewCredit.person_id)),
+    (col(MovieDirector.movie_id), col(MovieDirector.person_id)),
+]
 
 
 def with_genres() -> Any:
@@ -77,7 +107,45 @@ async def movie_details(session: AsyncSession, movie_id: int) -> dict[str, Any] 
         "genres": [{"id": gid, "name": name} for _, gid, name in genres],
         "cast": [credit._asdict() for credit in cast],
         "directors": [{"id": pid, "name": name} for _, pid, name in directors],
+        **await _record(session, movie_id),
     }
+
+
+async def _record(session: AsyncSession, movie_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The rest of a movie's TMDB record: keywords, companies, countries, languages, crew."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for name, stmt in _RECORD.items():
+        rows = await session.execute(stmt.where(_RECORD_MOVIE[name] == movie_id))
+        found[name] = [row._asdict() for row in rows]
+    return found
+
+
+_RECORD: dict[str, Any] = {
+    "keywords": select(col(Keyword.id), col(Keyword.name))
+    .join(MovieKeyword, col(MovieKeyword.keyword_id) == col(Keyword.id))
+    .order_by(col(Keyword.name)),
+    "production_companies": select(col(Company.id), col(Company.name))
+    .join(MovieCompany, col(MovieCompany.company_id) == col(Company.id))
+    .order_by(col(MovieCompany.position)),
+    "production_countries": select(col(MovieCountry.iso_3166_1), col(MovieCountry.name)).order_by(
+        col(MovieCountry.position)
+    ),
+    "spoken_languages": select(col(MovieLanguage.iso_639_1), col(MovieLanguage.name)).order_by(
+        col(MovieLanguage.position)
+    ),
+    "crew": select(
+        col(Person.id), col(Person.name), col(CrewCredit.department), col(CrewCredit.job)
+    )
+    .join(Person, col(Person.id) == col(CrewCredit.person_id))
+    .order_by(col(CrewCredit.position), col(CrewCredit.id)),
+}
+_RECORD_MOVIE: dict[str, Any] = {
+    "keywords": col(MovieKeyword.movie_id),
+    "production_companies": col(MovieCompany.movie_id),
+    "production_countries": col(MovieCountry.movie_id),
+    "spoken_languages": col(MovieLanguage.movie_id),
+    "crew": col(CrewCredit.movie_id),
+}
 
 
 def genres_of(movie_ids: list[int]) -> Any:
@@ -116,15 +184,30 @@ def _genre_clause(genre_ids: list[int], match_all: bool) -> list[ColumnElement[b
     return [has(gid) for gid in genre_ids] if match_all else [has(*genre_ids)]
 
 
-def _cast_clause(person_ids: list[int], match_all: bool) -> list[ColumnElement[bool]]:
-    def has(*ids: int) -> ColumnElement[bool]:
-        return exists().where(
-            col(CastCredit.movie_id) == col(Movie.id), col(CastCredit.person_id).in_(ids)
-        )
+def _credited(links: list[tuple[Any, Any]], person_ids: list[int]) -> ColumnElement[bool]:
+    """Any of these people credited on the movie through any of these links."""
+    if len(links) == 1:
+        movie, person = links[0]
+        return exists().where(movie == col(Movie.id), person.in_(person_ids))
+    # One IN over one derived table of the credits: MariaDB semi-joins it, reading only these
+    # people's credits through the person indexes, where an OR of EXISTS (or an IN over a
+    # UNION) checks every movie in turn.
+    credits = union_all(
+        *(select(movie.label("movie_id")).where(person.in_(person_ids)) for movie, person in links)
+    ).subquery("credits")
+    return col(Movie.id).in_(select(credits.c.movie_id))
 
-    if not person_ids:
-        return []
-    return [has(pid) for pid in person_ids] if match_all else [has(*person_ids)]
+
+def _people_clause(
+    links: list[tuple[Any, Any]], all_ids: list[int], any_ids: list[int]
+) -> list[ColumnElement[bool]]:
+    clauses = [_credited(links, [person_id]) for person_id in all_ids]
+    return clauses + [_credited(links, any_ids)] if any_ids else clauses
+
+
+def _linked(movie: Any, key: Any, groups: list[list[int]]) -> list[ColumnElement[bool]]:
+    """For each group, the movie has one of its ids (an empty group: nothing matches)."""
+    return [exists().where(movie == col(Movie.id), key.in_(group)) for group in groups]
 
 
 def filter_clauses(f: MovieFilters) -> list[ColumnElement[bool]]:
@@ -133,8 +216,11 @@ def filter_clauses(f: MovieFilters) -> list[ColumnElement[bool]]:
         return [col(Movie.id).is_(None)]
     clauses += _genre_clause(f.genres_all, match_all=True)
     clauses += _genre_clause(f.genres_any, match_all=False)
-    clauses += _cast_clause(f.cast_all, match_all=True)
-    clauses += _cast_clause(f.cast_any, match_all=False)
+    clauses += _people_clause(_CAST_LINKS, f.cast_all, f.cast_any)
+    clauses += _people_clause(_CREW_LINKS, f.crew_all, f.crew_any)
+    clauses += _people_clause(_CAST_LINKS + _CREW_LINKS, f.people_all, f.people_any)
+    clauses += _linked(col(MovieKeyword.movie_id), col(MovieKeyword.keyword_id), f.keyword_groups)
+    clauses += _linked(col(MovieCompany.movie_id), col(MovieCompany.company_id), f.company_groups)
     if f.languages:
         clauses.append(col(Movie.original_language).in_(f.languages))
     if f.year is not None:
@@ -147,16 +233,18 @@ def filter_clauses(f: MovieFilters) -> list[ColumnElement[bool]]:
         clauses.append(col(Movie.vote_average) >= f.vote_average_gte)
     if f.vote_count_gte is not None:
         clauses.append(col(Movie.vote_count) >= f.vote_count_gte)
+    if f.runtime_gte is not None:
+        clauses.append(col(Movie.runtime) >= f.runtime_gte)
+    if f.runtime_lte is not None:
+        clauses.append(col(Movie.runtime) <= f.runtime_lte)
     return clauses
 
 
 def order_by(sort: SortSpec) -> list[Any]:
-    """Sort column then id in the same direction, so one index serves both; NULL dates last."""
-    column = _SORT_COLUMNS[sort.field]
+    """Sort column then id in the same direction, so one index serves both; NULLs last."""
     if sort.descending:  # MySQL and SQLite both put NULL last when descending
-        return [column.desc(), col(Movie.id).desc()]
-    if sort.field == "release_date":
-        column = Movie.release_sort  # NULL dates last, through an index
+        return [_SORT_COLUMNS[sort.field].desc(), col(Movie.id).desc()]
+    column = _ASCENDING_SORT_COLUMNS.get(sort.field, _SORT_COLUMNS[sort.field])
     return [column.asc(), col(Movie.id).asc()]
 
 
@@ -192,6 +280,39 @@ async def resolve_genres(session: AsyncSession, names: Sequence[str]) -> dict[st
         select(func.lower(Genre.name), col(Genre.id)).where(func.lower(Genre.name).in_(lowered))
     )
     return {name: gid for name, gid in rows.all()}
+
+
+async def resolve_keywords(session: AsyncSession, names: Sequence[str]) -> dict[str, list[int]]:
+    """Lower-cased keyword name -> the ids of the keywords so named, for the names that exist."""
+    return await _resolve_names(session, Keyword, names)
+
+
+async def resolve_companies(session: AsyncSession, names: Sequence[str]) -> dict[str, list[int]]:
+    """Lower-cased company name -> the ids of the companies so named (TMDB has namesakes)."""
+    return await _resolve_names(session, Company, names)
+
+
+async def _resolve_names(
+    session: AsyncSession, model: type[Keyword] | type[Company], names: Sequence[str]
+) -> dict[str, list[int]]:
+    lowered = {name.lower() for name in names}
+    stmt = names_lookup(model, lowered, session.get_bind().dialect.name)
+    found: dict[str, list[int]] = defaultdict(list)
+    for found_name, found_id in await session.execute(stmt):
+        # The collation also ignores accents: only a case-insensitive equal name counts.
+        if found_name.lower() in lowered and found_id is not None:
+            found[found_name.lower()].append(found_id)
+    return dict(found)
+
+
+def names_lookup(
+    model: type[Keyword] | type[Company], lowered: set[str], dialect: str
+) -> Select[str, int | None]:
+    """(name, id) of the rows whose name is one of these lower-cased names, whatever its case."""
+    name = col(model.name)
+    # MariaDB's collation ignores case, so the name index serves the lookup; SQLite's doesn't.
+    match = func.lower(name).in_(lowered) if dialect == "sqlite" else name.in_(lowered)
+    return select(name, col(model.id)).where(match).order_by(col(model.id))
 
 
 async def list_genres_with_counts(session: AsyncSession) -> list[tuple[Genre, int]]:

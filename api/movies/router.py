@@ -11,9 +11,9 @@ from api.cache import CATALOG, movie_scope, today_iso
 from api.deps import AdminUser, PageDep, SessionDep, SettingsDep
 from api.errors import NotFound
 from api.http_cache import cached_json
-from api.movies import queries, service
+from api.movies import queries, service, similar
 from api.movies.filters import FiltersDep, SortByQuery, parse_sort
-from api.movies.present import details, list_item, movie_public
+from api.movies.present import details, list_item, movie_item_fields
 from api.movies.schemas import (
     GenreList,
     GenreWithCount,
@@ -121,6 +121,14 @@ async def list_now_playing(
     )
 
 
+async def _answer(session: AsyncSession, settings: Settings, movie_id: int) -> MoviePublic:
+    """A movie as GET answers it, read in the write's own transaction (its changes flushed)."""
+    await session.flush()
+    fields = await queries.movie_details(session, movie_id)
+    assert fields is not None
+    return details(fields, settings.IMAGE_BASE_URL)
+
+
 @router.get("/movies/{movie_id:int}", response_model=MoviePublic)
 async def get_movie(
     request: Request, session: SessionDep, settings: SettingsDep, movie_id: MovieId
@@ -141,8 +149,8 @@ async def create_movie(
     session: SessionDep, settings: SettingsDep, _: AdminUser, body: MovieCreate
 ) -> MoviePublic:
     """Admins: add a movie (genres and people by id or by name); searchable within seconds."""
-    movie = await service.create_movie(session, body)
-    return movie_public(movie, settings.IMAGE_BASE_URL)
+    movie_id = await service.create_movie(session, body)
+    return await _answer(session, settings, movie_id)
 
 
 @router.put("/movies/{movie_id:int}")
@@ -151,8 +159,8 @@ async def update_movie(
     session: SessionDep, settings: SettingsDep, _: AdminUser, movie_id: MovieId, body: MovieUpdate
 ) -> MoviePublic:
     """Admins: change a movie (PUT and PATCH alike: only the fields sent change)."""
-    movie = await service.update_movie(session, movie_id, body)
-    return movie_public(movie, settings.IMAGE_BASE_URL)
+    await service.update_movie(session, movie_id, body)
+    return await _answer(session, settings, movie_id)
 
 
 @router.delete("/movies/{movie_id:int}", status_code=status.HTTP_204_NO_CONTENT)
@@ -169,5 +177,22 @@ async def list_genres(request: Request, session: SessionDep) -> Response:
     async def build() -> GenreList:
         rows = await queries.list_genres_with_counts(session)
         return GenreList([GenreWithCount(id=g.id, name=g.name, movie_count=n) for g, n in rows])
+
+    return await cached_json(request, [CATALOG], build)
+
+
+@router.get("/movies/{movie_id:int}/similar", response_model=Page[MovieListItem])
+async def list_similar(
+    request: Request, session: SessionDep, settings: SettingsDep, movie_id: MovieId, params: PageDep
+) -> Response:
+    """Movies most like this one (shared keywords, director, cast, genres); never itself."""
+
+    async def build() -> Page[MovieListItem]:
+        if not await queries.movie_exists(session, movie_id):
+            raise NotFound(f"Movie {movie_id} not found", "movie_not_found")
+        total, rows = await similar.similar_page(session, movie_id, params)
+        items = await movie_item_fields(session, rows, settings.IMAGE_BASE_URL)
+        results = [MovieListItem.model_validate(item) for item in items]
+        return Page[MovieListItem].build(params, total, results)
 
     return await cached_json(request, [CATALOG], build)

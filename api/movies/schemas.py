@@ -21,6 +21,9 @@ Language = Annotated[
 ]
 ImagePath = Annotated[str, StringConstraints(max_length=255, pattern=r"^/[A-Za-z0-9._-]+$")]
 GenreName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Homepage = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https?://[^\s]+$")
+]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Status = Literal["Rumored", "Planned", "In Production", "Post Production", "Released", "Canceled"]
 
@@ -61,6 +64,9 @@ class _MovieFields(StrictBody):
     poster_path: ImagePath | None = None
     backdrop_path: ImagePath | None = None
     popularity: float | None = Field(default=None, ge=0, le=1_000_000)
+    budget: int | None = Field(default=None, ge=1, le=10**12, description="US dollars")
+    revenue: int | None = Field(default=None, ge=1, le=10**13, description="US dollars")
+    homepage: Homepage | None = None
     genres: list[GenreName | int] | None = Field(default=None, max_length=20)
     cast: list[CastIn] | None = Field(default=None, max_length=500)
     directors: list[PersonRef] | None = Field(default=None, max_length=20)
@@ -150,6 +156,9 @@ class MovieListItem(BaseModel):
     poster_path: str | None
     backdrop_path: str | None
     poster_url: str | None
+    budget: int | None
+    revenue: int | None
+    homepage: str | None
     popularity: float
     vote_average: float
     vote_count: int
@@ -157,6 +166,35 @@ class MovieListItem(BaseModel):
     updated_at: datetime
 
 
+class NamedPublic(BaseModel):
+    """A keyword or a production company: TMDB's id and name."""
+
+    id: int
+    name: str
+
+
+class CountryPublic(BaseModel):
+    iso_3166_1: str
+    name: str
+
+
+class LanguagePublic(BaseModel):
+    iso_639_1: str
+    name: str
+
+
+class CrewPublic(BaseModel):
+    id: int
+    name: str
+    department: str
+    job: str
+
+
 class MoviePublic(MovieListItem):
     cast: list[CastPublic]
     directors: list[PersonPublic]
+    keywords: list[NamedPublic]
+    production_companies: list[NamedPublic]
+    production_countries: list[CountryPublic]
+    spoken_languages: list[LanguagePublic]
+    crew: list[CrewPublic]

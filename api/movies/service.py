@@ -11,16 +11,19 @@ from api.movies import queries
 from api.movies.models import CastCredit, Genre, Movie, MovieDirector
 from api.movies.schemas import CastIn, MovieCreate, MovieUpdate, PersonRef
 from api.outbox import record_changes
+from api.people import queries as people
 from api.people.models import Person
 from api.types import utcnow
 
 _SCALARS = (
     "title", "original_title", "overview", "tagline", "release_date", "original_language",
-    "runtime", "status", "poster_path", "backdrop_path", "popularity",
+    "runtime", "status", "poster_path", "backdrop_path", "popularity", "budget", "revenue",
+    "homepage",
 )  # fmt: skip
 
 
-async def create_movie(session: AsyncSession, data: MovieCreate) -> Movie:
+async def create_movie(session: AsyncSession, data: MovieCreate) -> int:
+    """The new movie's id (its changes flushed, not committed)."""
     fields = data.model_dump(include=set(_SCALARS), exclude_none=True)
     fields.setdefault("original_title", data.title)
     movie = Movie.model_validate(fields)
@@ -28,45 +31,39 @@ async def create_movie(session: AsyncSession, data: MovieCreate) -> Movie:
     await session.flush()
     assert movie.id is not None
     await _replace_relations(session, movie, data)
-    await record_changes(session, [movie.id])
-    return await _reloaded(session, movie.id)
+    await session.flush()
+    await record_changes(session, [movie.id], await people.people_of(session, [movie.id]))
+    return movie.id
 
 
-async def update_movie(session: AsyncSession, movie_id: int, data: MovieUpdate) -> Movie:
+async def update_movie(session: AsyncSession, movie_id: int, data: MovieUpdate) -> None:
     movie = await _existing(session, movie_id)
+    credited = set(await people.people_of(session, [movie_id]))
     for name in _SCALARS:
         if name in data.model_fields_set:
             setattr(movie, name, getattr(data, name))
     movie.updated_at = utcnow()
     await _replace_relations(session, movie, data)
     await session.flush()
-    await record_changes(session, [movie_id])
-    return await _reloaded(session, movie_id)
+    # Everyone credited before or after: their popularity and best-known films may move.
+    credited.update(await people.people_of(session, [movie_id]))
+    await record_changes(session, [movie_id], sorted(credited))
 
 
 async def delete_movie(session: AsyncSession, movie_id: int) -> None:
     movie = await session.get(Movie, movie_id)
     if movie is None:
         raise NotFound(f"Movie {movie_id} not found", "movie_not_found")
+    credited = await people.people_of(session, [movie_id])
     # Dependents (credits, genres, reviews, list entries) go by ON DELETE CASCADE.
     await session.execute(delete(Movie).where(col(Movie.id) == movie_id))
-    await record_changes(session, [movie_id])
+    await record_changes(session, [movie_id], credited)
 
 
 async def _existing(session: AsyncSession, movie_id: int) -> Movie:
     movie = await queries.get_movie(session, movie_id)
     if movie is None:
         raise NotFound(f"Movie {movie_id} not found", "movie_not_found")
-    return movie
-
-
-async def _reloaded(session: AsyncSession, movie_id: int) -> Movie:
-    # Flush first: the session does not autoflush, and expiring discards unflushed changes
-    # (the new genre links and the last credits added).
-    await session.flush()
-    session.expire_all()
-    movie = await queries.get_movie(session, movie_id)
-    assert movie is not None
     return movie
 
 

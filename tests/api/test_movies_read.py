@@ -5,8 +5,19 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
+from sqlmodel import SQLModel
 
-from api.movies.models import Genre, Movie
+from api.movies.models import (
+    Company,
+    CrewCredit,
+    Genre,
+    Keyword,
+    Movie,
+    MovieCompany,
+    MovieDirector,
+    MovieKeyword,
+)
+from api.people.models import Person
 from api.settings import Settings
 from tests.api.conftest import Catalog, days, ids, unique
 
@@ -27,6 +38,37 @@ async def in_genre(client: AsyncClient, genre: Genre, **params: Any) -> list[int
     """Ids of the movies of this (test-owned) genre, as /movies lists them."""
     params.setdefault("per_page", 100)
     return ids(await get_list(client, genre=str(genre.id), **params))
+
+
+async def add(catalog: Catalog, *rows: SQLModel) -> None:
+    """Rows beside the movies the catalog built (crew, tags), written before anything reads."""
+    catalog.db.add_all(rows)
+    await catalog.db.commit()
+
+
+async def named(catalog: Catalog, model: type[Keyword] | type[Company], name: str) -> Any:
+    row = model.model_validate({"name": name})
+    catalog.db.add(row)
+    await catalog.db.flush()
+    return row
+
+
+def crew(movie: Movie, person: Person, job: str = "Writer") -> CrewCredit:
+    return CrewCredit.model_validate(
+        {"movie_id": movie.id, "person_id": person.id, "department": "Writing", "job": job}
+    )
+
+
+def directs(movie: Movie, person: Person) -> MovieDirector:
+    return MovieDirector.model_validate({"movie_id": movie.id, "person_id": person.id})
+
+
+def tagged(movie: Movie, keyword: Keyword) -> MovieKeyword:
+    return MovieKeyword.model_validate({"movie_id": movie.id, "keyword_id": keyword.id})
+
+
+def made_by(movie: Movie, company: Company) -> MovieCompany:
+    return MovieCompany.model_validate({"movie_id": movie.id, "company_id": company.id})
 
 
 def own(body: dict[str, Any], movies: list[Movie]) -> list[int]:
@@ -249,6 +291,144 @@ class TestListFilters:
         assert ids(body) == [match.id]
         assert body["total_results"] == 1
 
+    async def test_crew_is_any_crew_job_or_directing_never_acting(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        a, b = await catalog.person(), await catalog.person()
+        writes = await catalog.movie(popularity=4)
+        directs_a = await catalog.movie(popularity=3)  # a director without a crew credit
+        with_b = await catalog.movie(popularity=2)
+        acts = await catalog.movie(cast=[a], popularity=1)
+        await add(catalog, crew(writes, a), directs(directs_a, a), crew(directs_a, b, "Editor"))
+        await add(catalog, crew(with_b, b, "Original Music Composer"))
+        assert ids(await get_list(client, crew=str(a.id))) == [writes.id, directs_a.id]
+        assert ids(await get_list(client, crew=f"{a.id},{b.id}")) == [directs_a.id]
+        assert ids(await get_list(client, crew=f"{a.id}|{b.id}")) == [
+            writes.id,
+            directs_a.id,
+            with_b.id,
+        ]
+        assert acts.id not in ids(await get_list(client, crew=str(a.id)))
+
+    async def test_two_crew_jobs_on_one_movie_count_it_once(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        person = await catalog.person()
+        movie = await catalog.movie()
+        await add(catalog, crew(movie, person), crew(movie, person, "Producer"))
+        await add(catalog, directs(movie, person))
+        body = await get_list(client, crew=str(person.id))
+        assert ids(body) == [movie.id] and body["total_results"] == 1
+        body = await get_list(client, people=str(person.id))
+        assert ids(body) == [movie.id] and body["total_results"] == 1
+
+    async def test_people_is_cast_or_crew(self, client: AsyncClient, catalog: Catalog) -> None:
+        a, b = await catalog.person(), await catalog.person()
+        acts = await catalog.movie(cast=[a], popularity=4)
+        writes = await catalog.movie(popularity=3)
+        directs_a = await catalog.movie(cast=[b], popularity=2)
+        only_b = await catalog.movie(popularity=1)
+        await add(catalog, crew(writes, a), directs(directs_a, a), crew(only_b, b))
+        assert ids(await get_list(client, people=str(a.id))) == [acts.id, writes.id, directs_a.id]
+        assert ids(await get_list(client, people=f"{a.id},{b.id}")) == [directs_a.id]
+        assert ids(await get_list(client, people=f"{b.id}|{a.id}")) == [
+            acts.id,
+            writes.id,
+            directs_a.id,
+            only_b.id,
+        ]
+
+    async def test_keyword_by_name_any_case_or_id(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        travel = await named(catalog, Keyword, unique("Time Travel"))
+        heist = await named(catalog, Keyword, unique("heist"))
+        only_travel = await catalog.movie(popularity=3)
+        both = await catalog.movie(popularity=2)
+        only_heist = await catalog.movie(popularity=1)
+        await add(catalog, tagged(only_travel, travel), tagged(both, travel), tagged(both, heist))
+        await add(catalog, tagged(only_heist, heist))
+        for value in (travel.name, travel.name.upper(), travel.name.lower(), str(travel.id)):
+            assert ids(await get_list(client, keyword=value)) == [only_travel.id, both.id]
+        assert ids(await get_list(client, keyword=f"{travel.name},{heist.id}")) == [both.id]
+        assert ids(await get_list(client, keyword=f"{travel.id}|{heist.name.upper()}")) == [
+            only_travel.id,
+            both.id,
+            only_heist.id,
+        ]
+
+    async def test_unknown_keyword_matches_nothing_as_an_unknown_genre_does(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        keyword = await named(catalog, Keyword, unique("heist"))
+        movie = await catalog.movie()
+        await add(catalog, tagged(movie, keyword))
+        for value in (unique("nosuch"), f"{keyword.name},{unique('nosuch')}", "2000000000"):
+            body = await get_list(client, keyword=value)
+            assert body["results"] == [] and body["total_results"] == 0
+        assert ids(await get_list(client, keyword=f"{unique('nosuch')}|{keyword.name}")) == [
+            movie.id
+        ]
+
+    async def test_company_name_stands_for_every_company_so_named(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        name = unique("Heyday Films")
+        first, namesake = await named(catalog, Company, name), await named(catalog, Company, name)
+        other = await named(catalog, Company, unique("Warner"))
+        by_first = await catalog.movie(popularity=3)
+        by_namesake = await catalog.movie(popularity=2)
+        by_other = await catalog.movie(popularity=1)
+        await add(catalog, made_by(by_first, first), made_by(by_namesake, namesake))
+        await add(catalog, made_by(by_namesake, other), made_by(by_other, other))
+        assert ids(await get_list(client, company=name.lower())) == [by_first.id, by_namesake.id]
+        assert ids(await get_list(client, company=str(first.id))) == [by_first.id]
+        assert ids(await get_list(client, company=f"{name},{other.name}")) == [by_namesake.id]
+        assert ids(await get_list(client, company=f"{name}|{other.id}")) == [
+            by_first.id,
+            by_namesake.id,
+            by_other.id,
+        ]
+        assert ids(await get_list(client, company=f"{name},{unique('nosuch')}")) == []
+
+    async def test_runtime_bounds_are_inclusive_and_skip_unknown_runtimes(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        genre = await catalog.genre()
+        short = await catalog.movie(genres=[genre], runtime=90, popularity=3)
+        mid = await catalog.movie(genres=[genre], runtime=120, popularity=2)
+        long = await catalog.movie(genres=[genre], runtime=150, popularity=1)
+        await catalog.movie(genres=[genre], runtime=None)
+        assert await in_genre(client, genre, **{"runtime.gte": 120}) == [mid.id, long.id]
+        assert await in_genre(client, genre, **{"runtime.lte": 120}) == [short.id, mid.id]
+        both = {"runtime.gte": 91, "runtime.lte": 150}
+        assert await in_genre(client, genre, **both) == [mid.id, long.id]
+        assert await in_genre(client, genre, **{"runtime.gte": 0}) == [short.id, mid.id, long.id]
+
+    async def test_runtime_minimum_above_the_maximum_answers_an_empty_page(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        genre = await catalog.genre()
+        await catalog.movie(genres=[genre], runtime=120)
+        assert await in_genre(client, genre, **{"runtime.gte": 121, "runtime.lte": 119}) == []
+
+    async def test_new_filters_combine(self, client: AsyncClient, catalog: Catalog) -> None:
+        writer, keyword = await catalog.person(), await named(catalog, Keyword, unique("noir"))
+        company = await named(catalog, Company, unique("Studio"))
+        match = await catalog.movie(runtime=100)
+        short = await catalog.movie(runtime=80)
+        untagged = await catalog.movie(runtime=100)
+        for movie in (match, short, untagged):
+            await add(catalog, crew(movie, writer), made_by(movie, company))
+        await add(catalog, tagged(match, keyword), tagged(short, keyword))
+        params: dict[str, Any] = {
+            "crew": str(writer.id), "people": str(writer.id), "keyword": keyword.name,
+            "company": company.name, "runtime.gte": 90, "runtime.lte": 100,
+        }  # fmt: skip
+        body = await get_list(client, **params)
+        assert ids(body) == [match.id]
+        assert body["total_results"] == 1
+
 
 class TestSorting:
     @pytest.mark.parametrize(
@@ -272,6 +452,10 @@ class TestSorting:
                 "release_date",
                 [date(2001, 1, 1), date(2009, 1, 1), date(1990, 1, 1)],
             ),
+            ("revenue.desc", "revenue", [5_000_000, 9_000_000_000, 1]),
+            ("revenue.asc", "revenue", [5_000_000, 9_000_000_000, 1]),
+            ("runtime.desc", "runtime", [95, 1500, 0]),
+            ("runtime.asc", "runtime", [95, 1500, 0]),
         ],
     )
     async def test_sort_by(
@@ -319,6 +503,27 @@ class TestSorting:
         assert await in_genre(client, genre, sort_by=sort_by) == [*dated, undated.id]
 
     @pytest.mark.parametrize(
+        ("sort_by", "field"),
+        [
+            ("revenue.asc", "revenue"),
+            ("revenue.desc", "revenue"),
+            ("runtime.asc", "runtime"),
+            ("runtime.desc", "runtime"),
+        ],
+    )
+    async def test_movies_without_revenue_or_runtime_come_last(
+        self, client: AsyncClient, catalog: Catalog, sort_by: str, field: str
+    ) -> None:
+        genre = await catalog.genre()
+        unknown = [await catalog.movie(genres=[genre], **{field: None}) for _ in range(2)]
+        low = await catalog.movie(genres=[genre], **{field: 1})
+        high = await catalog.movie(genres=[genre], **{field: 1000})
+        descending = sort_by.endswith("desc")
+        known = [high.id, low.id] if descending else [low.id, high.id]
+        missing = sorted((m.id for m in unknown), reverse=descending)  # type: ignore[type-var]
+        assert await in_genre(client, genre, sort_by=sort_by) == [*known, *missing]
+
+    @pytest.mark.parametrize(
         ("sort_by", "field", "value"),
         [
             (None, "popularity", 7.0),
@@ -331,6 +536,10 @@ class TestSorting:
             ("release_date.asc", "release_date", date(2015, 5, 5)),
             ("title.asc", "title", "Same Title"),
             ("title.desc", "title", "same title"),
+            ("revenue.desc", "revenue", 1_000_000),
+            ("revenue.asc", "revenue", None),
+            ("runtime.desc", "runtime", None),
+            ("runtime.asc", "runtime", 100),
         ],
     )
     async def test_paging_through_ties_never_overlaps_or_skips(
@@ -358,7 +567,9 @@ class TestSorting:
         for _ in range(5):
             await catalog.movie(genres=[genre], popularity=1.0)
         params: dict[str, Any] = {"genre": str(genre.id), "per_page": 2, "page": 2}
-        assert ids(await get_list(client, **params)) == ids(await get_list(client, **params))
+        first = ids(await get_list(client, **params))
+        assert len(first) == 2  # a page of ties, not an empty one
+        assert ids(await get_list(client, **params)) == first
 
 
 class TestBadListInput:
@@ -395,6 +606,33 @@ class TestBadListInput:
             {"vote_average.gte": "inf"},
             {"vote_count.gte": -1},
             {"vote_count.gte": "1.5"},
+            {"crew": "abc"},
+            {"crew": "0"},
+            {"crew": "1,abc"},
+            {"crew": "1|²"},
+            {"crew": "1,2|3"},
+            {"crew": "2147483648"},
+            {"crew": "x" * 1001},
+            {"people": "abc"},
+            {"people": "-5"},
+            {"people": "1|99999999999999999999999"},
+            {"people": "|".join(str(i) for i in range(1, 30))},
+            {"keyword": "a,b|c"},
+            {"keyword": ","},
+            {"keyword": "|".join(f"k{i}" for i in range(30))},
+            {"keyword": "x" * 2001},
+            {"company": "a|b,c"},
+            {"company": " | "},
+            {"company": ",".join(f"c{i}" for i in range(30))},
+            {"company": "x" * 2001},
+            {"runtime.gte": -1},
+            {"runtime.lte": 1501},
+            {"runtime.gte": "1.5"},
+            {"runtime.lte": "abc"},
+            {"runtime.gte": "99999999999999999999999"},
+            {"sort_by": "revenue"},
+            {"sort_by": "runtime.up"},
+            {"sort_by": "budget.desc"},
         ],
         ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items())[:40],
     )
@@ -430,6 +668,19 @@ class TestBadListInput:
         assert response.status_code in (200, 422), response.text
         if response.status_code == 200:
             assert response.json()["results"] == []
+
+    @pytest.mark.parametrize("name", ["keyword", "company"])
+    @pytest.mark.parametrize(
+        "value",
+        ["99999999999999999999999", "0", "-1", "²", "٣", "Ünïcødé ✓", "'; DROP TABLE movie; --",
+         "%", "_", "x" * 300, "é" * 500],
+    )  # fmt: skip
+    async def test_odd_keyword_and_company_values_answer_an_empty_page_not_500(
+        self, client: AsyncClient, name: str, value: str
+    ) -> None:
+        response = await client.get("/movies", params={name: value})
+        assert response.status_code == 200, response.text
+        assert response.json()["results"] == []
 
 
 class TestPagination:

@@ -20,6 +20,8 @@ MOVIE_FIELDS = {
     "id", "title", "original_title", "overview", "tagline", "release_date", "original_language",
     "runtime", "status", "genres", "cast", "directors", "poster_path", "backdrop_path",
     "poster_url", "popularity", "vote_average", "vote_count", "created_at", "updated_at",
+    "budget", "revenue", "homepage", "keywords", "production_companies", "production_countries",
+    "spoken_languages", "crew",
 }  # fmt: skip
 
 
@@ -169,6 +171,35 @@ class TestCreateMovie:
     ) -> None:
         body = await created(client, admin)
         assert await outbox_rows(db, body["id"]) >= 1
+
+
+class TestMoneyAndHomepage:
+    async def test_admins_set_budget_revenue_and_homepage(
+        self, client: AsyncClient, admin: Account
+    ) -> None:
+        movie = await created(
+            client, admin, budget=5_000_000, homepage="https://film.example/", runtime=90
+        )
+        assert (movie["budget"], movie["revenue"], movie["homepage"]) == (
+            5_000_000,
+            None,
+            "https://film.example/",
+        )
+        patched = await client.patch(
+            f"/movies/{movie['id']}", json={"revenue": 12_345_678}, headers=admin.headers
+        )
+        assert patched.status_code == 200
+        assert (patched.json()["budget"], patched.json()["revenue"]) == (5_000_000, 12_345_678)
+        assert (await client.get(f"/movies/{movie['id']}")).json()["revenue"] == 12_345_678
+
+    @pytest.mark.parametrize(
+        "body",
+        [{"budget": -1}, {"budget": "lots"}, {"homepage": "javascript:alert(1)"}, {"revenue": 0}],
+    )
+    async def test_bad_money_or_homepage_is_refused(
+        self, client: AsyncClient, admin: Account, body: dict[str, Any]
+    ) -> None:
+        assert_validation_error(await create(client, admin, **body))
 
 
 class TestCreateGenres:

@@ -133,10 +133,11 @@ def expected_from_files(movies: Path, credits: Path, posters: Path) -> Expected:
             actors.add(member["id"])
         ordered = sorted(cast, key=lambda m: m["order"])
         cast_by_movie[movie_id] = [m["name"] for m in ordered]
-        directors = [c for c in json.loads(row["crew"] or "[]") if c["job"] == "Director"]
+        crew = [c for c in json.loads(row["crew"] or "[]") if c.get("job") and c.get("name")]
+        directors = [c for c in crew if c["job"] == "Director"]
         directors_by_movie[movie_id] = list(dict.fromkeys(c["name"] for c in directors))
         director_links.update((movie_id, c["id"]) for c in directors)
-        people.update(c["id"] for c in directors)
+        people.update(c["id"] for c in crew)
     people |= actors
     return Expected(
         movies=len(movie_rows),

@@ -99,14 +99,16 @@ class TestImportTmdbCommand:
 
         assert result.exit_code == 0, result.output
         assert (
-            f"imported 300 movies, skipped 0 already present and 0 invalid; "
+            "imported 300 movies, filled in 0 already present that lacked part of their record, "
+            "skipped 0 already complete and 0 invalid; "
             f"created {len(expected.people)} people and {len(expected.genres)} genres"
         ) in flat(result.output)
         counts = await table_counts(import_db)
+        # An outbox entry for every movie and every person credited on one.
         assert (counts["movie"], counts["person"], counts["search_outbox"]) == (
             300,
             len(expected.people),
-            300,
+            300 + len(expected.people),
         )
 
     async def test_a_second_import_reports_every_movie_as_already_present(
@@ -120,8 +122,8 @@ class TestImportTmdbCommand:
 
         assert second.exit_code == 0, second.output
         assert (
-            "imported 0 movies, skipped 300 already present and 0 invalid; "
-            "created 0 people and 0 genres"
+            "imported 0 movies, filled in 0 already present that lacked part of their record, "
+            "skipped 300 already complete and 0 invalid; created 0 people and 0 genres"
         ) in flat(second.output)
         assert await table_counts(import_db) == before
 
@@ -136,7 +138,8 @@ class TestImportTmdbCommand:
 
         assert result.exit_code == 0, result.output
         output = flat(result.output)
-        assert "imported 2 movies, skipped 0 already present and 1 invalid" in output
+        assert "imported 2 movies, filled in 0" in output
+        assert "skipped 0 already complete and 1 invalid" in output
         assert "skipped line 3 (id 'twelve'): 'twelve' is not a number" in output
         assert (await table_counts(import_db))["movie"] == 2
 

@@ -27,6 +27,20 @@ NOLAN, MIYAZAKI = (101, "Christopher Nolan"), (111, "Hayao Miyazaki")
 HANKS, RYAN, HARDY = (9, "Tom Hanks"), (10, "Meg Ryan"), (11, "Tom Hardy")
 FORD, GOSLING, FOSTER = (34, "Harrison Ford"), (36, "Ryan Gosling"), (33, "Jodie Foster")
 MOSS = (14, "Carrie-Anne Moss")
+REINER = (102, "Rob Reiner")  # directs one film here and acts in another
+ZIMMER, THOMAS, HISAISHI = (201, "Hans Zimmer"), (202, "Emma Thomas"), (203, "Joe Hisaishi")
+DYSTOPIA, AI, SPACE, TIME_TRAVEL = (
+    (4565, "dystopia"),
+    (310, "artificial intelligence"),
+    (9882, "space"),
+    (4379, "time travel"),
+)
+WARNER, LEGENDARY, GHIBLI, PARAMOUNT = (
+    (174, "Warner Bros. Pictures"),
+    (923, "Legendary Pictures"),
+    (10342, "Studio Ghibli"),
+    (4, "Paramount"),
+)
 STAMP = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 # id, title, original title, language, release date, genre ids, cast, directors,
@@ -43,9 +57,9 @@ ROWS: list[tuple] = [
     (77, "Memento", None, "en", "2000-10-11", [9648, 53],
      [(43, "Guy Pearce"), MOSS], [NOLAN], 30.0, 8.2, 9000),
     (639, "When Harry Met Sally...", None, "en", "1989-07-12", [35, 10749, 18],
-     [(44, "Billy Crystal"), RYAN], [(102, "Rob Reiner")], 20.0, 7.4, 3000),
+     [(44, "Billy Crystal"), RYAN], [REINER], 20.0, 7.4, 3000),
     (858, "Sleepless in Seattle", None, "en", "1993-06-24", [35, 10749, 18],
-     [HANKS, RYAN], [(123, "Nora Ephron")], 18.0, 6.8, 2000),
+     [HANKS, RYAN, REINER], [(123, "Nora Ephron")], 18.0, 6.8, 2000),
     (13, "Forrest Gump", None, "en", "1994-07-06", [35, 18, 10749],
      [HANKS, (45, "Robin Wright")], [(125, "Robert Zemeckis")], 60.0, 8.5, 26000),
     (76341, "Mad Max: Fury Road", None, "en", "2015-05-13", [28, 12, 878],
@@ -108,6 +122,35 @@ ROWS: list[tuple] = [
     (999001, "Untitled Nolan Project", None, "en", None, [18], [], [NOLAN], 5.0, 0.0, 0),
 ]  # fmt: skip
 
+# The rest of some movies' records (the others run 120 minutes, or nothing when undated, with
+# no revenue, crew, keywords or companies): runtime, revenue, crew (person, job), keywords,
+# companies. Casablanca and The Wizard of Oz tie on runtime, Memento and Volver on revenue.
+EXTRAS: dict[int, tuple] = {
+    157336: (169, 675120017, [(*NOLAN, "Screenplay"), (*ZIMMER, "Original Music Composer"),
+                              (*THOMAS, "Producer")], [SPACE, TIME_TRAVEL],
+             [LEGENDARY, PARAMOUNT, WARNER]),
+    155: (152, 1004558444, [(*ZIMMER, "Original Music Composer"), (*THOMAS, "Producer")], [],
+          [WARNER, LEGENDARY]),
+    77: (113, 39723096, [(*NOLAN, "Screenplay"), (*THOMAS, "Producer")], [], []),
+    13: (142, 677945399, [], [], [PARAMOUNT]),
+    603: (136, 463517383, [], [DYSTOPIA, AI], [WARNER]),
+    76341: (120, 378858340, [], [DYSTOPIA], [WARNER]),
+    496243: (132, 258000000, [], [], []),
+    346: (207, None, [], [], []),
+    129: (125, 274925095, [(*HISAISHI, "Original Music Composer")], [], [GHIBLI]),
+    4935: (119, 234710455, [(*HISAISHI, "Original Music Composer")], [], [GHIBLI]),
+    289: (102, None, [], [], []),
+    630: (102, 3017000, [], [], []),
+    238: (175, 245066411, [], [], [PARAMOUNT]),
+    219: (121, 39723096, [], [], []),
+    137113: (113, 370541256, [], [TIME_TRAVEL], [WARNER]),
+    78: (117, 33139618, [], [DYSTOPIA, AI], [WARNER]),
+    335984: (164, 259239658, [(*ZIMMER, "Original Music Composer")], [DYSTOPIA, AI], [WARNER]),
+    62: (149, 68700000, [], [SPACE, AI], []),
+    313369: (128, 445435700, [], [], []),
+    329: (127, 920100000, [], [], []),
+}  # fmt: skip
+
 
 def source(row: tuple) -> MovieSource:
     movie_id, title, original, lang, day, genre_ids, cast, directors, pop, avg, count = row
@@ -123,17 +166,26 @@ def source(row: tuple) -> MovieSource:
         "status": "Released" if day else "Post Production",
         "poster_path": f"/{movie_id}.jpg",
         "backdrop_path": None,
+        "budget": movie_id * 1000 if day else None,
+        "revenue": None,
+        "homepage": None,
         "popularity": pop,
         "vote_average": avg,
         "vote_count": count,
         "created_at": STAMP,
         "updated_at": STAMP,
     }
+    runtime, revenue, crew, keywords, companies = EXTRAS.get(
+        movie_id, (fields["runtime"], None, [], [], [])
+    )
     return MovieSource(
-        fields,
+        {**fields, "runtime": runtime, "revenue": revenue},
         genres=[(genre_id, GENRES[genre_id]) for genre_id in genre_ids],
         cast=[(person_id, name, None) for person_id, name in cast],
         directors=list(directors),
+        crew=list(crew),
+        keywords=list(keywords),
+        companies=list(companies),
     )
 
 
@@ -153,6 +205,11 @@ def matching(f: MovieFilters) -> list[MovieSource]:
 def _admits(f: MovieFilters, src: MovieSource) -> bool:
     genre_ids = {genre_id for genre_id, _ in src.genres}
     cast_ids = {person_id for person_id, _, _ in src.cast}
+    crew_ids = {person_id for person_id, _, _ in src.crew} | {pid for pid, _ in src.directors}
+    people_ids = cast_ids | crew_ids
+    keyword_ids = {keyword_id for keyword_id, _ in src.keywords}
+    company_ids = {company_id for company_id, _ in src.companies}
+    runtime = src.fields["runtime"]
     day = src.release_date
     checks = [
         not f.impossible,
@@ -166,5 +223,13 @@ def _admits(f: MovieFilters, src: MovieSource) -> bool:
         f.vote_count_gte is None or src.fields["vote_count"] >= f.vote_count_gte,
         set(f.cast_all) <= cast_ids,
         not f.cast_any or bool(cast_ids & set(f.cast_any)),
+        set(f.crew_all) <= crew_ids,
+        not f.crew_any or bool(crew_ids & set(f.crew_any)),
+        set(f.people_all) <= people_ids,
+        not f.people_any or bool(people_ids & set(f.people_any)),
+        all(keyword_ids & set(group) for group in f.keyword_groups),
+        all(company_ids & set(group) for group in f.company_groups),
+        f.runtime_gte is None or (runtime is not None and runtime >= f.runtime_gte),
+        f.runtime_lte is None or (runtime is not None and runtime <= f.runtime_lte),
     ]
     return all(checks)

@@ -28,6 +28,27 @@ class TestBuildFilter:
             (MovieFilters(vote_count_gte=1000), ["vote_count >= 1000"]),
             (MovieFilters(cast_all=[9, 10]), ["cast_ids = 9", "cast_ids = 10"]),
             (MovieFilters(cast_any=[9, 11]), ["cast_ids IN [9, 11]"]),
+            (MovieFilters(crew_all=[101, 102]), ["crew_ids = 101", "crew_ids = 102"]),
+            (MovieFilters(crew_any=[101, 102]), ["crew_ids IN [101, 102]"]),
+            (
+                MovieFilters(people_all=[9, 101]),
+                [
+                    "(cast_ids IN [9] OR crew_ids IN [9])",
+                    "(cast_ids IN [101] OR crew_ids IN [101])",
+                ],
+            ),
+            (
+                MovieFilters(people_any=[9, 101]),
+                ["(cast_ids IN [9, 101] OR crew_ids IN [9, 101])"],
+            ),
+            (
+                MovieFilters(keyword_groups=[[4379], [9951, 9952]]),
+                ["keyword_ids IN [4379]", "keyword_ids IN [9951, 9952]"],
+            ),
+            (MovieFilters(company_groups=[[420, 7364]]), ["company_ids IN [420, 7364]"]),
+            (MovieFilters(runtime_gte=90), ["runtime >= 90"]),
+            (MovieFilters(runtime_lte=0), ["runtime <= 0"]),
+            (MovieFilters(runtime_gte=100, runtime_lte=90), ["runtime >= 100", "runtime <= 90"]),
         ],
     )
     def test_each_filter(self, filters: MovieFilters, expected: list[str]) -> None:
@@ -47,6 +68,25 @@ class TestBuildFilter:
 
     def test_impossible_matches_nothing(self) -> None:
         assert build_filter(MovieFilters(genres_all=[18], impossible=True)) == ["id NOT EXISTS"]
+
+    def test_an_empty_group_matches_nothing(self) -> None:
+        assert build_filter(MovieFilters(keyword_groups=[[1], []])) == [
+            "keyword_ids IN [1]",
+            "id NOT EXISTS",
+        ]
+
+    def test_new_filters_combine_with_the_others(self) -> None:
+        filters = MovieFilters(
+            cast_any=[9], crew_all=[101], people_any=[10], company_groups=[[1]], runtime_gte=90
+        )
+
+        assert build_filter(filters) == [
+            "cast_ids IN [9]",
+            "crew_ids = 101",
+            "(cast_ids IN [10] OR crew_ids IN [10])",
+            "company_ids IN [1]",
+            "runtime >= 90",
+        ]
 
     @pytest.mark.parametrize(
         "filters",
@@ -68,6 +108,16 @@ class TestBuildFilter:
             MovieFilters(vote_average_gte=float("inf")),
             MovieFilters(vote_average_gte="8"),  # type: ignore[arg-type]
             MovieFilters(vote_count_gte=10.5),  # type: ignore[arg-type]
+            MovieFilters(crew_all=["101"]),  # type: ignore[list-item]
+            MovieFilters(crew_any=[True]),
+            MovieFilters(people_all=["9] OR id > 0 OR x IN ["]),  # type: ignore[list-item]
+            MovieFilters(people_any=[9.0]),  # type: ignore[list-item]
+            MovieFilters(keyword_groups=[["4379"]]),  # type: ignore[list-item]
+            MovieFilters(keyword_groups=[[None]]),  # type: ignore[list-item]
+            MovieFilters(company_groups=[[False]]),
+            MovieFilters(runtime_gte="90"),  # type: ignore[arg-type]
+            MovieFilters(runtime_lte=90.5),  # type: ignore[arg-type]
+            MovieFilters(runtime_lte=True),
         ],
     )
     def test_untyped_value_is_rejected(self, filters: MovieFilters) -> None:
@@ -87,6 +137,10 @@ class TestBuildSort:
             (SortSpec("release_date", True), ["release_date:desc", "id:desc"]),
             (SortSpec("title", False), ["sort_title:asc", "id:asc"]),
             (SortSpec("vote_count", True), ["vote_count:desc", "id:desc"]),
+            (SortSpec("revenue", True), ["revenue:desc", "id:desc"]),
+            (SortSpec("revenue", False), ["revenue:asc", "id:asc"]),
+            (SortSpec("runtime", True), ["runtime:desc", "id:desc"]),
+            (SortSpec("runtime", False), ["runtime:asc", "id:asc"]),
         ],
     )
     def test_ties_break_by_id(self, spec: SortSpec, expected: list[str]) -> None:
@@ -94,7 +148,7 @@ class TestBuildSort:
 
     @pytest.mark.parametrize(
         ("field", "descending"),
-        [("overview", True), ("title:asc,id", True), ("title", "yes")],
+        [("overview", True), ("title:asc,id", True), ("title", "yes"), ("budget", True)],
     )
     def test_unknown_sort_is_rejected(self, field: Any, descending: Any) -> None:
         with pytest.raises(ValueError):

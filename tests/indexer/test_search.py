@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from meilisearch_python_sdk import AsyncClient
 
+from api.search.documents import RETRIEVED
 from devstack.servers import free_port
 from indexer import (
     MovieFilters,
@@ -20,7 +21,6 @@ from indexer import (
     title_sort_key,
     upsert,
 )
-from indexer.search import RETRIEVED
 from tests.indexer.corpus import DOCUMENTS, SOURCES, matching
 from tests.meili_fixtures import drop_indexes, unique_uid
 
@@ -46,7 +46,7 @@ async def run(
     per_page: int = 100,
 ) -> SearchPage:
     client, uid = corpus
-    return await search_movies(client, uid, q, filters, sort, page, per_page)
+    return await search_movies(client, uid, q, filters, sort, page, per_page, RETRIEVED)
 
 
 def ids(result: SearchPage) -> list[int]:
@@ -205,6 +205,24 @@ FILTER_CASES = {
         release_date_gte=date(1980, 1, 1),
         vote_count_gte=3000,
     ),
+    "crew_directors_included": MovieFilters(crew_all=[101]),
+    "crew_all": MovieFilters(crew_all=[101, 202]),
+    "crew_any": MovieFilters(crew_any=[203, 201]),
+    "crew_is_not_cast": MovieFilters(crew_all=[102]),
+    "people_cast_or_crew": MovieFilters(people_all=[102]),
+    "people_all": MovieFilters(people_all=[102, 10]),
+    "people_any": MovieFilters(people_any=[201, 9]),
+    "keywords_all": MovieFilters(keyword_groups=[[4565], [310]]),
+    "keywords_any": MovieFilters(keyword_groups=[[9882, 4379]]),
+    "company": MovieFilters(company_groups=[[174]]),
+    "companies_all": MovieFilters(company_groups=[[174], [923]]),
+    "runtime_gte": MovieFilters(runtime_gte=150),
+    "runtime_lte": MovieFilters(runtime_lte=113),
+    "runtime_range": MovieFilters(runtime_gte=113, runtime_lte=119),
+    "runtime_gte_above_lte": MovieFilters(runtime_gte=130, runtime_lte=120),
+    "new_combined": MovieFilters(
+        people_any=[201, 203], company_groups=[[174, 10342]], runtime_lte=160
+    ),
 }
 EXPECTED_IDS = {
     "genres_all": [62, 329, 27205, 76341, 157336],
@@ -214,6 +232,22 @@ EXPECTED_IDS = {
     "release_date_gte": [157336, 137113, 76341, 313369, 335984, 496243],
     "release_date_lte_pre_1970": [289, 630, 804],
     "release_date_range_pre_1970": [289, 346, 804, 15121],
+    "crew_directors_included": [77, 155, 27205, 157336, 999001],
+    "crew_all": [77, 155, 157336],
+    "crew_any": [129, 155, 4935, 157336, 335984],
+    "crew_is_not_cast": [639],
+    "people_cast_or_crew": [639, 858],
+    "people_all": [639, 858],
+    "people_any": [13, 155, 858, 157336, 335984],
+    "keywords_all": [78, 603, 335984],
+    "keywords_any": [62, 137113, 157336],
+    "company": [78, 155, 603, 76341, 137113, 157336, 335984],
+    "companies_all": [155, 157336],
+    "runtime_gte": [155, 238, 346, 157336, 335984],
+    "runtime_lte": [77, 289, 630, 137113],
+    "runtime_range": [77, 78, 4935, 137113],
+    "runtime_gte_above_lte": [],
+    "new_combined": [129, 155, 4935],
 }
 
 
@@ -271,7 +305,8 @@ def reference_order(sort: SortSpec) -> list[int]:
 
 class TestSort:
     @pytest.mark.parametrize(
-        "field", ["popularity", "vote_average", "release_date", "title", "vote_count"]
+        "field",
+        ["popularity", "vote_average", "release_date", "title", "vote_count", "revenue", "runtime"],
     )
     @pytest.mark.parametrize("descending", [True, False])
     async def test_browse_order_breaks_ties_by_id(
@@ -283,12 +318,43 @@ class TestSort:
 
         assert ids(result) == reference_order(sort)
 
+    @pytest.mark.parametrize("field", ["revenue", "runtime"])
+    @pytest.mark.parametrize("descending", [True, False])
+    async def test_pages_through_ties_and_missing_values_follow_the_order(
+        self, corpus: tuple[AsyncClient, str], field: str, descending: bool
+    ) -> None:
+        sort = SortSpec(field, descending)  # type: ignore[arg-type]
+
+        pages = [await run(corpus, sort=sort, page=n, per_page=4) for n in range(1, 10)]
+
+        assert [movie_id for page in pages for movie_id in ids(page)] == reference_order(sort)
+
+    async def test_missing_values_come_last_both_ways(
+        self, corpus: tuple[AsyncClient, str]
+    ) -> None:
+        undated = {999001}
+        no_revenue = {src.id for src in SOURCES if src.fields["revenue"] is None}
+        for field, missing in (("runtime", undated), ("revenue", no_revenue)):
+            for descending in (True, False):
+                found = ids(await run(corpus, sort=SortSpec(field, descending)))  # type: ignore[arg-type]
+                assert set(found[-len(missing) :]) == missing, (field, descending)
+
     async def test_sort_applies_within_a_filter(self, corpus: tuple[AsyncClient, str]) -> None:
         sort = SortSpec("release_date", descending=False)
 
         result = await run(corpus, filters=MovieFilters(cast_any=[34, 36]), sort=sort)
 
         assert ids(result) == [78, 313369, 335984]
+
+    async def test_runtime_sort_within_a_keyword_filter(
+        self, corpus: tuple[AsyncClient, str]
+    ) -> None:
+        sort = SortSpec("runtime", descending=True)
+
+        result = await run(corpus, filters=MovieFilters(keyword_groups=[[4565]]), sort=sort)
+
+        # 164, 136, 120, 117 minutes
+        assert ids(result) == [335984, 603, 76341, 78]
 
     async def test_relevance_ranks_title_first_then_ties_by_popularity(
         self, corpus: tuple[AsyncClient, str]

@@ -25,9 +25,9 @@ from worker.resources import connect_redis, open_resources
 
 
 @pytest.fixture
-def operator_env(tmdb_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """The environment of an operator's shell, pointing at the TMDB test database."""
-    settings = tmdb_settings.model_copy(update={"MEILI_INDEX": f"cli_{uuid.uuid4().hex[:8]}"})
+def operator_env(sample_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The environment of an operator's shell, pointing at the sample test database."""
+    settings = sample_settings.model_copy(update={"MEILI_INDEX": f"cli_{uuid.uuid4().hex[:8]}"})
     for name in ("DATABASE_URL", "REDIS_URL", "MEILI_URL", "MEILI_MASTER_KEY", "MEILI_INDEX"):
         monkeypatch.setenv(name, str(getattr(settings, name)))
     get_settings.cache_clear()
