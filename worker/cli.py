@@ -218,7 +218,7 @@ async def _catch_up(res: "Resources", replayed: int) -> None:
     from worker import sync
     from worker.locks import LockBusy
 
-    what = f"{replayed} movies changed during the rebuild"
+    what = f"{replayed} movies and people changed during the rebuild (or just before it)"
     try:
         await sync.drain(res)
     except LockBusy:

@@ -5,20 +5,23 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import case, func, literal, select, union, union_all, update
+from sqlalchemy import case, func, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from api.movies.models import CastCredit, CrewCredit, Movie, MovieDirector
 from api.movies.queries import PUBLIC_COLUMNS
 from api.people.models import Person
+from indexer.documents import SEARCHED_JOBS
 from indexer.people import KNOWN_FOR, PersonSource, known_for_items
 
 # A person's popularity is the sum, over their credits, of the movie's popularity weighted by
-# the part: a top-billed role (the first TOP_BILLED) counts fully, a smaller role a quarter,
-# a crew credit (each movie once) half. README, "People".
+# the part: a top-billed role (the first TOP_BILLED) counts fully, a smaller role a quarter, a
+# key crew job (each movie once) half, another crew job a tenth. README, "People".
 TOP_BILLED = 5
-WEIGHT_TOP, WEIGHT_SMALL, WEIGHT_CREW = 1.0, 0.25, 0.5
+WEIGHT_TOP, WEIGHT_SMALL = 1.0, 0.25
+# A key crew job (directing, writing, the score, photography) half; any other a tenth.
+WEIGHT_KEY_CREW, WEIGHT_CREW = 0.5, 0.1
 PUBLIC_FIELDS = ["id", "name", "gender", "profile_path", "known_for_department", "popularity"]
 _PERSON = [col(getattr(Person, name)) for name in PUBLIC_FIELDS]
 
@@ -33,16 +36,23 @@ def _weights(person_ids: Sequence[int]) -> Any:
         .join(Movie, col(Movie.id) == col(CastCredit.movie_id))
         .where(col(CastCredit.person_id).in_(person_ids))
     )
-    crew_movies = union(  # each movie once, however many crew jobs
-        select(col(CrewCredit.person_id), col(CrewCredit.movie_id)).where(
+    job = case((col(CrewCredit.job).in_(SEARCHED_JOBS), WEIGHT_KEY_CREW), else_=WEIGHT_CREW)
+    jobs = union_all(
+        select(col(CrewCredit.person_id), col(CrewCredit.movie_id), job.label("w")).where(
             col(CrewCredit.person_id).in_(person_ids)
         ),
-        select(col(MovieDirector.person_id), col(MovieDirector.movie_id)).where(
-            col(MovieDirector.person_id).in_(person_ids)
-        ),
+        select(
+            col(MovieDirector.person_id), col(MovieDirector.movie_id), literal(WEIGHT_KEY_CREW)
+        ).where(col(MovieDirector.person_id).in_(person_ids)),
     ).subquery()
-    crew = select(crew_movies.c.person_id, (col(Movie.popularity) * WEIGHT_CREW).label("w")).join(
-        Movie, col(Movie.id) == crew_movies.c.movie_id
+    # Each movie once, at its best-weighted job, however many jobs they held on it.
+    best = (
+        select(jobs.c.person_id, jobs.c.movie_id, func.max(jobs.c.w).label("w"))
+        .group_by(jobs.c.person_id, jobs.c.movie_id)
+        .subquery()
+    )
+    crew = select(best.c.person_id, (col(Movie.popularity) * best.c.w).label("w")).join(
+        Movie, col(Movie.id) == best.c.movie_id
     )
     return union_all(cast, crew).subquery()
 
