@@ -14,6 +14,7 @@ from bench import (
     freshness_bench,
     import_bench,
     load_bench,
+    recall_bench,
     reindex_bench,
     stack,
 )
@@ -25,6 +26,7 @@ BENCHMARKS: dict[str, Callable[[], str]] = {
     freshness_bench.NAME: freshness_bench.run,
     load_bench.NAME: load_bench.run,
     faults_bench.NAME: faults_bench.run,
+    recall_bench.NAME: recall_bench.run,
 }
 
 

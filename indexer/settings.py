@@ -70,7 +70,10 @@ SETTINGS: dict[str, Any] = {
         "popularity:desc",
         "id:asc",
     ],
-    "typoTolerance": {"enabled": True},
+    # Looser than Meilisearch's defaults (5, 9), which miss "Ineptien" for Inception: measured
+    # by bench/recall_bench.py (results/recall.md); twoTypos 6 found a little more but matched
+    # far more noise on 6-letter words.
+    "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 4, "twoTypos": 7}},
     # The default (1000) caps totals; exact counts are part of the API's contract.
     "pagination": {"maxTotalHits": 2_000_000},
     "faceting": {"maxValuesPerFacet": 200},

@@ -69,7 +69,7 @@ class TestDrifted:
         assert drifted(live)
 
     def test_extra_server_defaults_are_ignored(self) -> None:
-        live = {**SETTINGS, "typoTolerance": {"enabled": True, "disableOnWords": []}}
+        live = {**SETTINGS, "typoTolerance": {**SETTINGS["typoTolerance"], "disableOnWords": []}}
 
         assert not drifted(live)
 

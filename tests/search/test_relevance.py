@@ -38,6 +38,38 @@ class TestTitleSearch:
         assert body["results"][0]["highlights"]["title"] == "<mark>Interstellar</mark>"
 
 
+class TestTypoTolerance:
+    """Two typos in a typed word of 7+ letters, one from 4 (bench/results/recall.md)."""
+
+    @pytest.mark.parametrize(
+        ("q", "movie_id"),
+        [
+            ("Ineptien", 27205),  # Inception
+            ("Jurrasic Park", 329),  # Jurassic Park
+            ("Skarfase", 111),  # Scarface
+            ("Wiplahs", 244786),  # Whiplash
+        ],
+    )
+    async def test_two_typos_in_a_long_word_find_the_title(
+        self, tmdb_client: AsyncClient, q: str, movie_id: int
+    ) -> None:
+        await skip_unless_in_catalog(tmdb_client, movie_id)
+        body = await search(tmdb_client, q=q, per_page=5)
+        assert movie_id in [r["id"] for r in body["results"]], titles(body)
+
+    async def test_accentless_title_finds_the_accented_one(self, tmdb_client: AsyncClient) -> None:
+        await skip_unless_in_catalog(tmdb_client, 194)  # Amélie
+        body = await search(tmdb_client, q="Amelie", per_page=5)
+        assert body["results"][0]["id"] == 194
+
+
+async def skip_unless_in_catalog(client: AsyncClient, movie_id: int) -> None:
+    response = await client.get(f"/movies/{movie_id}")
+    if response.status_code == 404 and not FULL:
+        pytest.skip(f"movie {movie_id} is not in the 300-movie sample")
+    assert response.status_code == 200, response.text
+
+
 class TestPeopleSearch:
     async def test_actor_name_finds_their_movies_with_cast_highlights(
         self, tmdb_client: AsyncClient
