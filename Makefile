@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test test-database lint format bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,25 @@ install: $(STAMP)
 run: install
 	exec $(BIN)/python -m devstack.run
 
-test: install
-	$(BIN)/python -m pytest
+# Line coverage over both runs (tests/coverage.ini); the second, the API with its cache on,
+# prints it.
+COVERAGE := --cov --cov-config=tests/coverage.ini
+
+test: install test-database
+	@mkdir -p .data
+	$(BIN)/python -m pytest $(COVERAGE) --cov-report=
+	$(BIN)/python -m pytest tests/api --api-cache $(COVERAGE) --cov-append --cov-report=term
+
+# With no test database configured or answering, the tests start a MariaDB of their own from
+# the installed server; on Debian, as root, install it first if it is missing (and only then).
+test-database: install
+	@if $(BIN)/python -m tests.services needs-mariadb-server; then \
+	    if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/dev/null; then \
+	        echo "make: installing Debian's mariadb-server (the tests start a MariaDB of their own)"; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	            apt-get install -y -qq --no-install-recommends mariadb-server >/dev/null; \
+	    fi; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
@@ -203,6 +204,115 @@ def controlled_redis(data_dir: Path, *options: str) -> Controlled:
     args = [str(valkey_binary()), "--port", str(port), "--bind", "127.0.0.1"]
     args += ["--save", "", "--appendonly", "no", "--dir", str(data_dir), *options]
     return Controlled("redis", args, f"redis://127.0.0.1:{port}", data_dir, None).start()
+
+
+# Debian installs the server in /usr/sbin, which is on root's PATH but not on a user's.
+SBIN_DIRS = (Path("/usr/sbin"), Path("/usr/local/sbin"))
+MARIADB_SERVERS = ("mariadbd", "mysqld")
+MARIADB_INSTALLERS = ("mariadb-install-db", "mysql_install_db")
+# Initialising a data directory and starting InnoDB take a few seconds, more on a busy machine.
+MARIADB_STARTUP_TIMEOUT = 60.0
+# The longest unix socket path Linux takes (sun_path is 108 bytes with its terminating NUL).
+_MAX_SOCKET_PATH = 107
+
+
+def find_program(*names: str) -> Path | None:
+    """The first of `names` on PATH or in an sbin directory; None if there is none."""
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+        for directory in SBIN_DIRS:
+            candidate = directory / name
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return candidate
+    return None
+
+
+def mariadb_installed() -> bool:
+    """Whether start_mariadb can run here: a server and its data-directory initialiser."""
+    programs = (find_program(*MARIADB_SERVERS), find_program(*MARIADB_INSTALLERS))
+    return None not in programs
+
+
+def start_mariadb(data_dir: Path, port: int | None = None) -> Service:
+    """Start a throwaway MariaDB with all its state under data_dir, listening on 127.0.0.1:port
+    (and a unix socket), root without a password; returns once it accepts connections. Its URL
+    names no database: `f"{service.url}/name"`. Durability is traded for speed (nothing here
+    outlives the process that started it)."""
+    server, installer = find_program(*MARIADB_SERVERS), find_program(*MARIADB_INSTALLERS)
+    if server is None or installer is None:
+        raise FileNotFoundError(
+            "no MariaDB server (mariadbd and mariadb-install-db) on PATH or in /usr/sbin; "
+            "on Debian: apt-get install mariadb-server"
+        )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    log_path = data_dir / "mariadb.log"
+    # mariadbd refuses to run as root unless told to; as anyone else it runs as that user.
+    as_root = ["--user=root"] if os.geteuid() == 0 else []
+    common = ["--no-defaults", f"--datadir={data_dir / 'data'}", "--skip-name-resolve", *as_root]
+    with log_path.open("ab") as log:
+        subprocess.run(
+            [str(installer), *common, "--auth-root-authentication-method=normal", "--skip-test-db"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=True,
+            timeout=MARIADB_STARTUP_TIMEOUT,
+        )
+    args = [str(server), *common, *mariadb_options(data_dir, port, log_path)]
+    process = _spawn(args, log_path)
+    service = Service(f"mysql+asyncmy://root:@127.0.0.1:{port}", lambda: _terminate(process, 30))
+    try:
+        _wait_mariadb(port, process, log_path)
+    except BaseException:
+        service.stop()
+        raise
+    return service
+
+
+def mariadb_options(data_dir: Path, port: int, log_path: Path) -> list[str]:
+    socket_path = data_dir / "mysqld.sock"
+    if len(str(socket_path)) > _MAX_SOCKET_PATH:
+        socket_path = Path(tempfile.gettempdir()) / f"marquee-mariadb-{port}.sock"
+    return [
+        f"--port={port}",
+        "--bind-address=127.0.0.1",
+        f"--socket={socket_path}",
+        f"--pid-file={data_dir / 'mariadbd.pid'}",
+        f"--log-error={log_path}",
+        "--skip-log-bin",
+        # The character set the project's databases are created with (and Debian's default).
+        "--character-set-server=utf8mb4",
+        "--collation-server=utf8mb4_unicode_ci",
+        # A throwaway server: no fsync per commit, no doublewrite.
+        "--innodb-flush-log-at-trx-commit=0",
+        "--skip-innodb-doublewrite",
+    ]
+
+
+def _wait_mariadb(port: int, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    """Until the server sends its handshake (protocol version 10) on a new connection."""
+    deadline = time.monotonic() + MARIADB_STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"mariadbd exited with {process.returncode}: {_tail(log_path)}")
+        if mysql_answers("127.0.0.1", port):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"mariadbd not ready after {MARIADB_STARTUP_TIMEOUT}s: {_tail(log_path)}")
+
+
+def mysql_answers(host: str, port: int, timeout: float = 1.0) -> bool:
+    """Whether a MySQL-protocol server greets a new connection at host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            greeting = sock.recv(5)
+    except OSError:
+        return False
+    # A packet header (3 bytes of length, 1 of sequence), then the protocol version.
+    return len(greeting) == 5 and greeting[4] == 10
 
 
 def _terminate(process: subprocess.Popen[bytes], timeout: float = 5.0) -> None:

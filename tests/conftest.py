@@ -1,8 +1,8 @@
 """Shared fixtures: a migrated MariaDB database, the app with its lifespan, a rolled-back
-transaction per test, an HTTP client, and users with tokens."""
+transaction per test, an HTTP client, and users with tokens. Which MariaDB and Redis the run
+uses (and starts, when none answers) is tests/services.py's choice."""
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -11,25 +11,69 @@ from pathlib import Path
 import pytest
 from alembic import command
 from httpx import ASGITransport, AsyncClient
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from api.cache import PREFIX, Cache
 from api.db import make_engine, make_sessionmaker
 from api.main import create_app
 from api.settings import Settings
 from api.users.models import User
 from api.users.security import create_access_token, hash_password
+from tests.services import NO_MARIADB, RunServices, needs_mariadb_server
 from worker.cli import alembic_config
 
 pytest_plugins = ["tests.meili_fixtures"]
 
-# A database of its own per run, so two runs on one server (a developer's and CI's) never collide.
-RUN_ID = uuid.uuid4().hex[:8]
-TEST_DATABASE_URL = os.environ.get(
-    "TEST_DATABASE_URL", f"mysql+asyncmy://root:@127.0.0.1:3306/marquee_test_{RUN_ID}"
-)
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+SERVICES = RunServices()
+# Tests over the TMDB catalog (the session imports and indexes it, and some rebuild its indexes
+# again) take minutes on a busy machine with coverage on: longer than the default timeout.
+TMDB_TIMEOUT = 300
+# Cache time-to-live with --api-cache (the API tests' second run); 0 turns the cache off.
+API_CACHE_TTL = 300
+
+
+def __getattr__(name: str) -> str:
+    """TEST_DATABASE_URL (a database of this run's own) and TEST_REDIS_URL (a Redis database
+    of this run's own): resolved, and servers started if need be, when first read."""
+    if name == "TEST_DATABASE_URL":
+        return SERVICES.database_url()
+    if name == "TEST_REDIS_URL":
+        return SERVICES.redis_url()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--api-cache",
+        action="store_true",
+        help="run with the API's Redis cache on (the default run has it off)",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        uses_tmdb = "tmdb_settings" in getattr(item, "fixturenames", ())
+        if uses_tmdb and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(TMDB_TIMEOUT))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if needs_mariadb_server():  # said once, before test modules read the database URL
+        pytest.exit(NO_MARIADB, returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if SERVICES.used:
+        terminalreporter.write_line("services: " + "; ".join(SERVICES.used))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    SERVICES.close()
+
+
 UTF8MB4 = "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PASSWORD_HASH = hash_password("password123")
@@ -64,18 +108,25 @@ async def migrate(url: str, revision: str = "head") -> None:
 
 
 @pytest.fixture(scope="session")
-async def settings(meili_server) -> Settings:  # type: ignore[no-untyped-def]
+def api_cache(pytestconfig: pytest.Config) -> bool:
+    """Whether this run has the API's cache on (--api-cache)."""
+    return bool(pytestconfig.getoption("--api-cache"))
+
+
+@pytest.fixture(scope="session")
+async def settings(meili_server, api_cache: bool) -> Settings:  # type: ignore[no-untyped-def]
     return Settings(
         ENVIRONMENT="test",
-        DATABASE_URL=TEST_DATABASE_URL,
-        REDIS_URL=TEST_REDIS_URL,
+        DATABASE_URL=SERVICES.database_url(),
+        REDIS_URL=SERVICES.redis_url(),
         MEILI_URL=meili_server.url,
         MEILI_MASTER_KEY=meili_server.master_key,
         MEILI_INDEX=f"movies_test_{uuid.uuid4().hex[:8]}",
         SECRET_KEY=SECRET,
-        # Tests write rows directly and roll them back, which no cache version sees: the
-        # cache is off here and on in tests/api/test_cache.py, which controls its writes.
-        CACHE_TTL_SECONDS=0,
+        # Off by default (tests write rows directly and roll them back, which no cache version
+        # sees): tests/api/test_cache.py turns it on for what it checks. With --api-cache it is
+        # on throughout, and tests/api/conftest.py keeps it honest (`fresh_cache`, `Catalog`).
+        CACHE_TTL_SECONDS=API_CACHE_TTL if api_cache else 0,
         ADMIN_EMAIL=None,
         ADMIN_PASSWORD=None,
     )
@@ -165,19 +216,20 @@ async def admin(make_account: MakeAccount) -> Account:
     return await make_account(is_admin=True)
 
 
+async def clear_cache(redis: Redis) -> None:
+    """Delete every cache entry and version in this run's Redis database (its own: see
+    tests/services.py), so no answer built from another test's rolled-back rows is served."""
+    keys = [key async for key in redis.scan_iter(match=f"{PREFIX}:*")]
+    if keys:
+        await redis.delete(*keys)
+
+
 @pytest.fixture
 async def cache_on(app):  # type: ignore[no-untyped-def]
     """The Redis cache switched on for this test, starting empty (it is off by default)."""
-    from api.cache import PREFIX, Cache
-
-    async def clear() -> None:
-        keys = [key async for key in app.state.redis.scan_iter(match=f"{PREFIX}:*")]
-        if keys:
-            await app.state.redis.delete(*keys)
-
     real = app.state.cache
-    app.state.cache = Cache(app.state.redis, 300, real.pipe)
-    await clear()
+    app.state.cache = Cache(app.state.redis, API_CACHE_TTL, real.pipe)
+    await clear_cache(app.state.redis)
     yield app.state.cache
-    await clear()
+    await clear_cache(app.state.redis)
     app.state.cache = real

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from meilisearch_python_sdk import AsyncClient
 
 from devstack.servers import Service, start_meilisearch
 from indexer import make_client
+from tests.services import owned_temp_dir
 
 
 @dataclass
@@ -40,7 +40,7 @@ def _acquire() -> MeiliServer:
             _Shared.server = MeiliServer(url, key)
         else:
             key = secrets.token_hex(16)
-            _Shared.data_dir = Path(tempfile.mkdtemp(prefix="marquee-meili-"))
+            _Shared.data_dir = owned_temp_dir("meili")
             _Shared.service = start_meilisearch(_Shared.data_dir, master_key=key)
             _Shared.server = MeiliServer(_Shared.service.url, key)
     _Shared.users += 1

@@ -87,11 +87,16 @@ class TestRedisCache:
         assert (first["per_page"], second["per_page"]) == (1, 2)
 
     async def test_errors_are_not_cached(
-        self, client: AsyncClient, catalog: Catalog, db: AsyncSession
+        self, app: Any, client: AsyncClient, db: AsyncSession
     ) -> None:
-        assert (await client.get("/movies/2000000000")).status_code == 404
-        movie = await catalog.movie()
-        assert (await client.get(f"/movies/{movie.id}")).status_code == 200
+        missing = 2_000_000_000
+        assert (await client.get(f"/movies/{missing}")).status_code == 404
+        assert await stored_answers(app.state.redis) == 0
+        # The movie appears behind the cache (no version moves): a stored 404 would be served.
+        await Catalog(db).movie("Late Arrival", id=missing)
+        found = await client.get(f"/movies/{missing}")
+        assert found.status_code == 200 and found.json()["title"] == "Late Arrival"
+        assert await stored_answers(app.state.redis) == 1  # answers are stored, errors not
 
 
 async def stored_answers(redis: Redis) -> int:
@@ -290,13 +295,16 @@ class TestHttpCaching:
             assert response.status_code == 200 and response.headers["etag"].startswith('"')
 
     async def test_personal_answers_are_never_stored(
-        self, client: AsyncClient, user: Account
+        self, app: Any, client: AsyncClient, user: Account, cache_on: Cache
     ) -> None:
         for path in ("/users/me", "/watchlist", "/favorites", "/users/me/reviews"):
             response = await client.get(path, headers=user.headers)
             assert response.status_code == 200
             assert response.headers["cache-control"] == "private, no-store"
             assert "etag" not in response.headers
+        assert await stored_answers(app.state.redis) == 0  # nor in the server's cache
+        assert (await client.get("/movies/popular")).status_code == 200
+        assert await stored_answers(app.state.redis) == 1  # where a public read is
 
     async def test_head_is_get_without_the_body(
         self, client: AsyncClient, catalog: Catalog, user: Account

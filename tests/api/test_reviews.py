@@ -19,6 +19,9 @@ from tests.api.committed import Committed, committed_world
 from tests.api.conftest import Catalog
 from tests.conftest import Account, MakeAccount
 
+# What differs between two reviews with the same rating and content.
+PER_REVIEW = {"id", "user_id", "display_name", "created_at", "updated_at"}
+
 
 @pytest.fixture
 async def movie(catalog: Catalog) -> Movie:
@@ -50,12 +53,17 @@ class TestCreateReview:
         assert body["display_name"] == user.user.display_name
 
     async def test_trailing_slash_answers_the_same(
-        self, client: AsyncClient, user: Account, movie: Movie
+        self, client: AsyncClient, make_account: MakeAccount, movie: Movie
     ) -> None:
-        response = await client.post(
-            f"/reviews/{movie.id}/", json={"rating": 6}, headers=user.headers
-        )
-        assert response.status_code == 201, response.text
+        answers = []
+        for path in (f"/reviews/{movie.id}", f"/reviews/{movie.id}/"):
+            who = await make_account()
+            response = await client.post(path, json={"rating": 6}, headers=who.headers)
+            assert response.status_code == 201, response.text
+            answer = response.json()
+            assert (answer["user_id"], answer["movie_id"]) == (who.id, movie.id)
+            answers.append({k: v for k, v in answer.items() if k not in PER_REVIEW})
+        assert answers[0] == answers[1]
 
     async def test_second_review_by_same_user_returns_409(
         self, client: AsyncClient, user: Account, movie: Movie

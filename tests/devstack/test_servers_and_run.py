@@ -6,9 +6,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from api.db import make_engine
 from devstack import run as dev
-from devstack.servers import controlled_meilisearch, start_meilisearch
+from devstack.servers import (
+    controlled_meilisearch,
+    mariadb_installed,
+    mysql_answers,
+    start_mariadb,
+    start_meilisearch,
+)
 
 
 class TestStartMeilisearch:
@@ -36,6 +44,22 @@ class TestStartMeilisearch:
                 assert authorized.status_code == 200
         finally:
             server.stop()
+
+
+@pytest.mark.skipif(not mariadb_installed(), reason="no MariaDB server installed")
+class TestStartMariaDB:
+    async def test_it_takes_root_over_tcp_in_utf8mb4_and_stops(self, tmp_path: Path) -> None:
+        service = start_mariadb(tmp_path)
+        port = int(service.url.rsplit(":", 1)[1])
+        try:
+            engine = make_engine(f"{service.url}/mysql")
+            async with engine.connect() as conn:
+                charset = (await conn.execute(text("SELECT @@character_set_server"))).scalar()
+            await engine.dispose()
+            assert charset == "utf8mb4"
+        finally:
+            service.stop()
+        assert not mysql_answers("127.0.0.1", port)
 
 
 class TestMakeRunRestartsChildren:

@@ -25,6 +25,10 @@ from tests.faults.conftest import (
 from tests.meili_fixtures import MeiliServer
 from worker import sync
 
+# The bounds these tests wait within add up past the default timeout (120 s): a failure should
+# name the condition that never held, not be cut short by the timeout.
+pytestmark = pytest.mark.timeout(300)
+
 ROOT = Path(__file__).resolve().parents[2]
 # A write waits at most this long in these tests; with the old drain it waited for
 # Meilisearch's HTTP timeout (30 s) while the engine hung.
