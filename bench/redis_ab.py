@@ -71,14 +71,7 @@ class Candidate(Protocol):
 
 def legacy_module() -> types.ModuleType | None:
     """api/redis_pipe.py as it was before this benchmark (None without git history)."""
-    done = subprocess.run(
-        ["git", "show", f"{LEGACY_COMMIT}:{LEGACY_PATH}"], cwd=ROOT, capture_output=True
-    )
-    if done.returncode:
-        return None
-    module = types.ModuleType("legacy_redis_pipe")
-    exec(compile(done.stdout, f"{LEGACY_COMMIT}:{LEGACY_PATH}", "exec"), module.__dict__)
-    return module
+    return stack.module_at(LEGACY_COMMIT, LEGACY_PATH, "legacy_redis_pipe")
 
 
 class Legacy:

@@ -8,6 +8,7 @@ import os
 import secrets
 import subprocess
 import tempfile
+import types
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -222,3 +223,17 @@ def generated_catalog(movies: int) -> list[Path]:
 
 def generated_db(movies: int) -> str:
     return f"marquee_bench_gen{movies}"
+
+
+def module_at(commit: str, path: str, name: str) -> types.ModuleType | None:
+    """The module at `path` as it was at `commit`, for an A/B against code since replaced (None
+    without the git history: a shallow clone)."""
+    done = subprocess.run(
+        ["git", "show", f"{commit}:{path}"], cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+    )  # fmt: skip
+    if done.returncode:
+        return None
+    module = types.ModuleType(name)
+    exec(compile(done.stdout, f"{commit}:{path}", "exec"), module.__dict__)
+    return module

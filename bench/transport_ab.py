@@ -19,7 +19,6 @@ import asyncio
 import importlib.util
 import random
 import secrets
-import subprocess
 import sys
 import time
 import types
@@ -129,14 +128,7 @@ class Target:
 
 def legacy_transport() -> types.ModuleType | None:
     """indexer/transport.py as it was before this benchmark (None without git history)."""
-    done = subprocess.run(
-        ["git", "show", f"{LEGACY_COMMIT}:{LEGACY_PATH}"], cwd=ROOT, capture_output=True
-    )
-    if done.returncode:
-        return None
-    module = types.ModuleType("legacy_transport")
-    exec(compile(done.stdout, f"{LEGACY_COMMIT}:{LEGACY_PATH}", "exec"), module.__dict__)
-    return module
+    return stack.module_at(LEGACY_COMMIT, LEGACY_PATH, "legacy_transport")
 
 
 class Legacy:

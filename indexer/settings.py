@@ -15,6 +15,19 @@ PRIMARY_KEY = "id"
 # Reindexing a large index after a settings change can take minutes.
 SETTINGS_TIMEOUT = 600.0
 
+# Relevance first (an explicit sort before it), then the most popular; id:asc last makes the
+# order total across pages. Both indexes rank this way.
+RANKING_RULES = [
+    "sort",
+    "words",
+    "typo",
+    "proximity",
+    "attribute",
+    "exactness",
+    "popularity:desc",
+    "id:asc",
+]
+
 # In Meilisearch's wire format (camelCase), so it compares directly with what the server reports.
 SETTINGS: dict[str, Any] = {
     # Order is deliberate: the attribute rule ranks a match in the title above one in the overview.
@@ -58,18 +71,8 @@ SETTINGS: dict[str, Any] = {
         "runtime",
         "id",
     ],
-    # An explicit sort_by orders the whole match (sort first; without sort_by it is a no-op),
-    # else relevance, then popularity; id:asc last makes the order total across pages.
-    "rankingRules": [
-        "sort",
-        "words",
-        "typo",
-        "proximity",
-        "attribute",
-        "exactness",
-        "popularity:desc",
-        "id:asc",
-    ],
+    # An explicit sort_by orders the whole match (sort first; without sort_by it is a no-op).
+    "rankingRules": RANKING_RULES,
     # Looser than Meilisearch's defaults (5, 9), which miss "Ineptien" for Inception: measured
     # by bench/recall_bench.py (results/recall.md); twoTypos 6 found a little more but matched
     # far more noise on 6-letter words.
@@ -84,16 +87,7 @@ PEOPLE_SETTINGS: dict[str, Any] = {
     "searchableAttributes": ["name"],
     "filterableAttributes": ["id"],
     "sortableAttributes": ["popularity", "id"],
-    "rankingRules": [
-        "sort",
-        "words",
-        "typo",
-        "proximity",
-        "attribute",
-        "exactness",
-        "popularity:desc",
-        "id:asc",
-    ],
+    "rankingRules": RANKING_RULES,
     "typoTolerance": {"enabled": True},
     "pagination": {"maxTotalHits": 2_000_000},
 }
