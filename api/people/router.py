@@ -1,8 +1,9 @@
 """People endpoints: a person with their credits, popular people, search, and admins' edits."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cache import CATALOG, PEOPLE, SEARCH, person_scope
 from api.deps import AdminUser, PageDep, SessionDep, SettingsDep
@@ -21,7 +22,7 @@ SearchQuery = Annotated[
 ]
 
 
-async def _details(session: Any, image_base: str, person_id: int) -> PersonDetails:
+async def _details(session: AsyncSession, image_base: str, person_id: int) -> PersonDetails:
     person = await queries.person_row(session, person_id)
     if person is None:
         raise NotFound(f"Person {person_id} not found", "person_not_found")
