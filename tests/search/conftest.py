@@ -5,6 +5,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient
@@ -86,11 +87,7 @@ async def tmdb_settings(settings: Settings, meili_server: MeiliServer) -> AsyncI
     await migrate(url)
     engine = make_engine(url)
     await import_tmdb(make_sessionmaker(engine), *catalog_files())
-    async with engine.begin() as conn:
-        # The rebuild reads everything the import's outbox names: leave nothing to replay
-        # after the swap (a worker would catch up on it; no test here runs one on this data).
-        done = {"processed_at": utcnow(), "created_at": utcnow() - timedelta(days=1)}
-        await conn.execute(update(SearchOutbox).values(done))
+    await _outbox_done(engine)
     await engine.dispose()
     res = await open_resources(tmdb, redis=await connect_redis(tmdb))
     await rebuild_index(res)
@@ -102,6 +99,15 @@ async def tmdb_settings(settings: Settings, meili_server: MeiliServer) -> AsyncI
     await drop_database(url)
 
 
+async def _outbox_done(engine: Any) -> None:
+    """Mark an import's outbox drained, and older than a rebuild's replay margin: a rebuild
+    reads everything it names, so nothing is left to replay after the swap (the worker would
+    catch up on it; no test here runs one on these databases)."""
+    async with engine.begin() as conn:
+        done = {"processed_at": utcnow(), "created_at": utcnow() - timedelta(days=1)}
+        await conn.execute(update(SearchOutbox).values(done))
+
+
 @pytest.fixture(scope="session")
 async def sample_settings(settings: Settings) -> AsyncIterator[Settings]:
     """A database holding the project's sample catalog (no index): for the operator commands,
@@ -111,6 +117,7 @@ async def sample_settings(settings: Settings) -> AsyncIterator[Settings]:
     await migrate(url)
     engine = make_engine(url)
     await import_tmdb(make_sessionmaker(engine), *(SAMPLE / name for name in SAMPLE_FILES))
+    await _outbox_done(engine)
     await engine.dispose()
     yield settings.model_copy(update={"DATABASE_URL": url})
     await drop_database(url)
