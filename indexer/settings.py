@@ -28,6 +28,12 @@ RANKING_RULES = [
     "id:asc",
 ]
 
+# Looser than Meilisearch's defaults (one typo from 5 letters, two from 9), which miss
+# "Ineptien" for Inception and "Hanx" for Hanks: measured by bench/recall_bench.py
+# (results/recall.md); two typos from 6 found a little more but matched far more noise on
+# 6-letter words. Titles and names alike.
+TYPO_TOLERANCE = {"enabled": True, "minWordSizeForTypos": {"oneTypo": 4, "twoTypos": 7}}
+
 # In Meilisearch's wire format (camelCase), so it compares directly with what the server reports.
 SETTINGS: dict[str, Any] = {
     # Order is deliberate: the attribute rule ranks a match in the title above one in the overview.
@@ -73,10 +79,7 @@ SETTINGS: dict[str, Any] = {
     ],
     # An explicit sort_by orders the whole match (sort first; without sort_by it is a no-op).
     "rankingRules": RANKING_RULES,
-    # Looser than Meilisearch's defaults (5, 9), which miss "Ineptien" for Inception: measured
-    # by bench/recall_bench.py (results/recall.md); twoTypos 6 found a little more but matched
-    # far more noise on 6-letter words.
-    "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 4, "twoTypos": 7}},
+    "typoTolerance": TYPO_TOLERANCE,
     # The default (1000) caps totals; exact counts are part of the API's contract.
     "pagination": {"maxTotalHits": 2_000_000},
     "faceting": {"maxValuesPerFacet": 200},
@@ -88,7 +91,7 @@ PEOPLE_SETTINGS: dict[str, Any] = {
     "filterableAttributes": ["id"],
     "sortableAttributes": ["popularity", "id"],
     "rankingRules": RANKING_RULES,
-    "typoTolerance": {"enabled": True},
+    "typoTolerance": TYPO_TOLERANCE,
     "pagination": {"maxTotalHits": 2_000_000},
 }
 UNORDERED = frozenset({"filterableAttributes", "sortableAttributes"})

@@ -62,6 +62,12 @@ class TestPeopleSearch:
         body = (await tmdb_client.get("/people/search", params={"q": misspelled})).json()
         assert body["results"][0]["id"] == person_id
 
+    async def test_a_misspelled_surname_finds_the_actor_before_namesakes(
+        self, tmdb_client: AsyncClient
+    ) -> None:
+        body = (await tmdb_client.get("/people/search", params={"q": "Tom Hanx"})).json()
+        assert body["results"][0]["name"] == "Tom Hanks"
+
     async def test_a_prefix_finds_the_person(self, tmdb_client: AsyncClient) -> None:
         person_id, name, _ = _most_credited("Director")
         body = (await tmdb_client.get("/people/search", params={"q": name[:-3]})).json()
