@@ -9,6 +9,7 @@ from typing import Any
 from meilisearch_python_sdk import AsyncClient
 
 from indexer.errors import translate_errors
+from indexer.search import post_search
 
 KNOWN_FOR = 3  # movies a person's document names
 
@@ -51,8 +52,11 @@ def known_for_items(
 async def search_people(
     client: AsyncClient, uid: str, q: str, page: int, per_page: int
 ) -> tuple[int, list[dict[str, Any]]]:
-    """(total, documents) of one page of people matching q; without q, the most popular."""
+    """(total, documents) of one page of people matching q; without q, the most popular.
+    Sent as movie searches are (one write, plain JSON back)."""
     query = q.strip()
-    sort = None if query else ["popularity:desc", "id:asc"]
-    results = await client.index(uid).search(query, page=page, hits_per_page=per_page, sort=sort)
-    return results.total_hits or 0, list(results.hits)
+    body: dict[str, Any] = {"q": query, "page": page, "hitsPerPage": per_page}
+    if not query:
+        body["sort"] = ["popularity:desc", "id:asc"]
+    results = await post_search(client, uid, body)
+    return results.get("totalHits") or 0, list(results["hits"])

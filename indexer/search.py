@@ -49,7 +49,7 @@ async def search_movies(
     if filters.impossible:
         return SearchPage(total=0, hits=[], facets=_facets(None))
     body = search_request(q, filters, sort, page, per_page, retrieve)
-    results = await _post_search(client, uid, body)
+    results = await post_search(client, uid, body)
     return SearchPage(
         total=results.get("totalHits") or 0,
         hits=[_hit(raw) for raw in results["hits"]],
@@ -88,7 +88,7 @@ def search_request(
     return body
 
 
-async def _post_search(client: AsyncClient, uid: str, body: dict[str, Any]) -> dict[str, Any]:
+async def post_search(client: AsyncClient, uid: str, body: dict[str, Any]) -> dict[str, Any]:
     """The search request itself, answered as plain JSON: the SDK's typed results cost more
     than the search on a 40 KiB page. Errors still surface as the SDK's, for translate_errors."""
     path, content = f"indexes/{uid}/search", orjson.dumps(body)

@@ -8,8 +8,7 @@ import orjson
 from meilisearch_python_sdk import AsyncClient
 
 from api.errors import ServiceUnavailable
-from api.pagination import Page, PageParams
-from api.people.schemas import PersonListItem
+from api.pagination import PageParams
 from api.search.client import SearchConnector
 from api.search.documents import RETRIEVED, list_item
 from api.search.schemas import Facets
@@ -54,8 +53,11 @@ async def search_people_page(client: AsyncClient, index: str, q: str, params: Pa
         total, hits = await search_people(client, index, q, params.page, params.per_page)
     except (SearchUnavailable, SearchFailed) as exc:
         raise _unavailable(exc) from exc
-    items = [PersonListItem.model_validate(hit) for hit in hits]
-    return Page[PersonListItem].build(params, total, items).model_dump_json().encode()
+    # Written straight from the documents, as search pages are: they hold exactly a
+    # PersonListItem's fields (indexer.people.person_document, from validated rows); JSON may
+    # hold a whole popularity as an integer.
+    people = [{**hit, "popularity": float(hit["popularity"])} for hit in hits]
+    return orjson.dumps(_envelope(params, total, people))
 
 
 def _unavailable(exc: Exception) -> ServiceUnavailable:
@@ -68,16 +70,18 @@ def _unavailable(exc: Exception) -> ServiceUnavailable:
 def page_json(params: PageParams, page: SearchPage, results: list[dict[str, Any]]) -> bytes:
     """The JSON of a SearchPage/FilterPage, written straight from the index's documents: they
     were built from validated rows, and validating them again cost more than the search."""
-    return orjson.dumps(
-        {
-            "page": params.page,
-            "per_page": params.per_page,
-            "total_results": page.total,
-            "total_pages": (page.total + params.per_page - 1) // params.per_page,
-            "results": results,
-            "facets": {name: page.facets.get(name, {}) for name in Facets.model_fields},
-        }
-    )
+    facets = {name: page.facets.get(name, {}) for name in Facets.model_fields}
+    return orjson.dumps({**_envelope(params, page.total, results), "facets": facets})
+
+
+def _envelope(params: PageParams, total: int, results: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "page": params.page,
+        "per_page": params.per_page,
+        "total_results": total,
+        "total_pages": (total + params.per_page - 1) // params.per_page,
+        "results": results,
+    }
 
 
 def search_result(hit: dict[str, Any], image_base: str) -> dict[str, Any]:

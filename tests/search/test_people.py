@@ -6,6 +6,7 @@ from typing import Any
 
 from httpx import AsyncClient
 
+from api.people.schemas import PersonListItem
 from tests.conftest import Account
 from tests.importer import read_rows
 from tests.search.conftest import catalog_files
@@ -67,6 +68,14 @@ class TestPeopleSearch:
     ) -> None:
         body = (await tmdb_client.get("/people/search", params={"q": "Tom Hanx"})).json()
         assert body["results"][0]["name"] == "Tom Hanks"
+
+    async def test_results_are_list_items_as_the_model_writes_them(
+        self, tmdb_client: AsyncClient
+    ) -> None:
+        body = (await tmdb_client.get("/people/search", params={"q": "Michael"})).json()
+        assert body["results"] and body["total_results"] >= len(body["results"])
+        for item in body["results"]:
+            assert PersonListItem.model_validate(item).model_dump(mode="json") == item
 
     async def test_a_prefix_finds_the_person(self, tmdb_client: AsyncClient) -> None:
         person_id, name, _ = _most_credited("Director")
