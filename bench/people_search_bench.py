@@ -119,7 +119,7 @@ async def run_async() -> str:
 def _report(times: dict[str, list[float]]) -> str:
     meili = statistics.median(times["Meilisearch"])
     rows = [
-        [side, len(ms), f"{statistics.median(ms):.2f}", f"{_p95(ms):.2f}",
+        [side, len(ms), f"{statistics.median(ms):.2f}", f"{report.pct(ms, 95):.2f}",
          f"{statistics.median(ms) / meili:.2f}x"]
         for side, ms in times.items()
     ]  # fmt: skip
@@ -130,10 +130,6 @@ def _report(times: dict[str, list[float]]) -> str:
         "side in turn, sequentially, over loopback. Target: API p50 within 1.3x Meilisearch's."
     )
     return body + note
-
-
-def _p95(values: list[float]) -> float:
-    return sorted(values)[int(len(values) * 0.95) - 1]
 
 
 def main() -> int:

@@ -39,7 +39,7 @@ from sqlalchemy import text
 
 from api.db import make_engine, make_sessionmaker
 from api.main import _redis as api_redis
-from bench import stack
+from bench import report, stack
 from bench.load_wrk import WrkResult, run_wrk, uvicorn
 from bench.report import machine, table, write_result
 from devstack.servers import controlled_redis
@@ -277,13 +277,6 @@ class Figures:
         self.wrong += other.wrong
 
 
-def pct(values: Sequence[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, round(q / 100 * len(s) + 0.5) - 1))]
-
-
 async def block(candidate: Candidate, keys: Keys, start: int, ops: int, conns: int) -> Figures:
     """`ops` lookups with `conns` in flight; each timed, and the process's CPU over all."""
     figures = Figures()
@@ -332,8 +325,8 @@ def micro_rows(results: dict[str, Figures], conns: int) -> list[list[Any]]:
                 done,
                 f"{f.errors}/{f.wrong}",
                 f"{done / f.wall:,.0f}" if f.wall else "-",
-                pct(f.latencies, 50) * 1000,
-                pct(f.latencies, 99) * 1000,
+                report.pct(f.latencies, 50) * 1000,
+                report.pct(f.latencies, 99) * 1000,
                 f"{1e6 * f.cpu / done:.1f}" if done else "-",
             ]
         )

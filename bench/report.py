@@ -168,3 +168,11 @@ def isolated(
     if status != "ok":
         raise RuntimeError(f"benchmark child failed: {payload}")
     return dict(payload)
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of values; nan for none."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q / 100 * len(s) + 0.5) - 1))]

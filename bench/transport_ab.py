@@ -35,7 +35,7 @@ from meilisearch_python_sdk import AsyncClient
 from sqlalchemy import text
 
 from api.db import make_engine, make_sessionmaker
-from bench import stack
+from bench import report, stack
 from bench.load_setup import misspell
 from bench.report import machine, table, write_result
 from importer.tmdb import import_tmdb
@@ -302,13 +302,6 @@ class Figures:
         self.engine_ms += other.engine_ms
 
 
-def pct(values: Sequence[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, round(q / 100 * len(s) + 0.5) - 1))]
-
-
 async def block(post: Callable[[bytes], Awaitable[tuple[int, bytes]]], load: list[bytes],
                 conns: int) -> Figures:  # fmt: skip
     """Send every body of `load` with `conns` in flight; time each, and the process's CPU."""
@@ -351,11 +344,11 @@ async def measure(
 
 
 def rows(results: dict[str, Figures], conns: int) -> list[list[Any]]:
-    floor = pct(results[Floor.name].latencies, 50) if Floor.name in results else float("nan")
+    floor = report.pct(results[Floor.name].latencies, 50) if Floor.name in results else float("nan")
     out: list[list[Any]] = []
     for name, f in results.items():
         done = len(f.latencies)
-        p50 = pct(f.latencies, 50)
+        p50 = report.pct(f.latencies, 50)
         out.append(
             [
                 name,
@@ -364,7 +357,7 @@ def rows(results: dict[str, Figures], conns: int) -> list[list[Any]]:
                 f.errors,
                 f"{done / f.wall:,.0f}" if f.wall else "-",
                 p50 * 1000,
-                pct(f.latencies, 95) * 1000,
+                report.pct(f.latencies, 95) * 1000,
                 "" if name == Floor.name else f"{1000 * (p50 - floor):+.2f}",
                 f"{1000 * f.cpu / done:.3f}" if done else "-",
             ]
@@ -465,7 +458,8 @@ async def session(opts: Opts, t: Target, qs: list[str], notes: list[str]) -> str
     lines = [
         table(headers, rows(c1, 1) + rows(cn, opts.conns)),
         f"Meilisearch's own `processingTimeMs` (whole ms) in the same answers: p50 "
-        f"{pct(engine, 50):.0f} ms, p95 {pct(engine, 95):.0f} ms ({len(engine):,} answers).",
+        f"{report.pct(engine, 50):.0f} ms, p95 {report.pct(engine, 95):.0f} ms "
+        f"({len(engine):,} answers).",
     ]
     return "\n\n".join(lines)
 
