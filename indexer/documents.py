@@ -15,7 +15,9 @@ from indexer.sorting import title_sort_key
 class MovieSource:
     """Everything the index needs about one movie, as read from the database: its public stored
     fields by name (whatever the API's public movie shape holds; each is copied into the
-    document, dates also as timestamps) and its genres, cast and directors."""
+    document, dates also as timestamps), its genres, cast, directors and crew, and the rest of
+    what a list item shows: keywords and companies (id, name), production countries
+    (ISO 3166-1 code, name) and spoken languages (ISO 639-1 code, name)."""
 
     fields: Mapping[str, Any]
     genres: list[tuple[int, str]] = field(default_factory=list)
@@ -24,6 +26,8 @@ class MovieSource:
     crew: list[tuple[int, str, str]] = field(default_factory=list)  # person id, name, job
     keywords: list[tuple[int, str]] = field(default_factory=list)
     companies: list[tuple[int, str]] = field(default_factory=list)
+    countries: list[tuple[str, str]] = field(default_factory=list)
+    languages: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def id(self) -> int:
@@ -87,6 +91,9 @@ def to_document(src: MovieSource) -> dict[str, Any]:
         "keyword_ids": [keyword_id for keyword_id, _ in src.keywords],
         "companies": [name for _, name in src.companies],
         "company_ids": [company_id for company_id, _ in src.companies],
+        # Shown in results only (neither searched nor filtered), as the API writes them.
+        "production_countries": [{"iso_3166_1": c, "name": n} for c, n in src.countries],
+        "spoken_languages": [{"iso_639_1": c, "name": n} for c, n in src.languages],
         "release_date_iso": day.isoformat() if day else None,
         "year": day.year if day else None,
         "decade": decade_of(day.year) if day else None,

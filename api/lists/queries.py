@@ -1,12 +1,14 @@
 """List reads: a user's watchlist or favorites, and which lists hold a movie."""
 
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.lists.models import ListEntry, ListKind
 from api.movies.models import Movie
-from api.movies.queries import with_genres
+from api.movies.queries import PUBLIC_COLUMNS, with_parts
 from api.pagination import PageParams
 
 
@@ -39,24 +41,20 @@ async def kinds_holding(session: AsyncSession, user_id: int, movie_id: int) -> s
 
 async def page_entries(
     session: AsyncSession, user_id: int, kind: ListKind, params: PageParams
-) -> tuple[int, list[tuple[Movie, ListEntry]]]:
-    """The list's movies, most recently added first (ties by movie id, newest first)."""
+) -> tuple[int, list[dict[str, Any]]]:
+    """The list's movies, most recently added first (ties by movie id, newest first): rows of
+    their public fields and list item's parts, with when each was added."""
     mine = (col(ListEntry.user_id) == user_id, col(ListEntry.kind) == kind.value)
     total = (
         await session.execute(select(func.count()).select_from(ListEntry).where(*mine))
     ).scalar_one()
     stmt = (
-        select(Movie, ListEntry)
+        select(*PUBLIC_COLUMNS, col(ListEntry.added_at))
         .join(ListEntry, col(ListEntry.movie_id) == col(Movie.id))
         .where(*mine)
         .order_by(col(ListEntry.added_at).desc(), col(ListEntry.movie_id).desc())
         .offset(params.offset)
         .limit(params.per_page)
-        .options(with_genres())
     )
-    return total, [(movie, entry) for movie, entry in (await session.execute(stmt)).all()]
-
-
-async def movies_with_genres(session: AsyncSession, movie_ids: list[int]) -> list[Movie]:
-    stmt = select(Movie).where(col(Movie.id).in_(movie_ids)).options(with_genres())
-    return list((await session.execute(stmt)).scalars())
+    rows = [row._asdict() for row in await session.execute(stmt)]
+    return total, await with_parts(session, rows)

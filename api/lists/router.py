@@ -1,6 +1,6 @@
 """Lists endpoints: the signed-in user's watchlist and favorites, and their state for a movie."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -8,11 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.deps import CurrentUser, PageDep, SessionDep, SettingsDep
 from api.errors import NotFound
 from api.lists import queries, service
-from api.lists.models import ListEntry, ListKind
+from api.lists.models import ListKind
 from api.lists.schemas import AccountState, ListedMovie
-from api.movies.models import Movie
-from api.movies.present import list_item
-from api.movies.queries import movie_exists
+from api.movies.present import item_fields
+from api.movies.queries import movie_exists, movies_in_order
 from api.pagination import Page, PageParams
 from api.reviews.queries import user_rating
 from api.settings import Settings
@@ -22,9 +21,9 @@ router = APIRouter(tags=["lists"])
 MovieId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _listed(movie: Movie, entry: ListEntry, settings: Settings) -> ListedMovie:
-    fields = list_item(movie, settings.IMAGE_BASE_URL).model_dump()
-    return ListedMovie.model_validate({**fields, "added_at": entry.added_at})
+def _listed(row: dict[str, Any], settings: Settings) -> ListedMovie:
+    """A list row (a movie's public fields and parts, with added_at) in its public shape."""
+    return ListedMovie.model_validate(item_fields(row, settings.IMAGE_BASE_URL))
 
 
 async def _add(
@@ -38,8 +37,8 @@ async def _add(
     assert user.id is not None
     entry, added = await service.add_entry(session, user.id, kind, movie_id)
     response.status_code = status.HTTP_201_CREATED if added else status.HTTP_200_OK
-    movies = await queries.movies_with_genres(session, [movie_id])
-    return _listed(movies[0], entry, settings)
+    [movie] = await movies_in_order(session, [movie_id])
+    return _listed({**movie, "added_at": entry.added_at}, settings)
 
 
 async def _page(
@@ -47,7 +46,7 @@ async def _page(
 ) -> Page[ListedMovie]:
     assert user.id is not None
     total, rows = await queries.page_entries(session, user.id, kind, params)
-    return Page[ListedMovie].build(params, total, [_listed(m, e, settings) for m, e in rows])
+    return Page[ListedMovie].build(params, total, [_listed(row, settings) for row in rows])
 
 
 async def _remove(session: AsyncSession, user: User, kind: ListKind, movie_id: int) -> Response:

@@ -142,7 +142,26 @@ class PersonPublic(BaseModel):
     name: str
 
 
+class NamedPublic(BaseModel):
+    """A keyword or a production company: TMDB's id and name."""
+
+    id: int
+    name: str
+
+
+class CountryPublic(BaseModel):
+    iso_3166_1: str
+    name: str
+
+
+class LanguagePublic(BaseModel):
+    iso_639_1: str
+    name: str
+
+
 class MovieListItem(BaseModel):
+    """A movie in a list: its details less cast, directors and crew (API.md)."""
+
     id: int
     title: str
     original_title: str
@@ -164,23 +183,10 @@ class MovieListItem(BaseModel):
     vote_count: int
     created_at: datetime
     updated_at: datetime
-
-
-class NamedPublic(BaseModel):
-    """A keyword or a production company: TMDB's id and name."""
-
-    id: int
-    name: str
-
-
-class CountryPublic(BaseModel):
-    iso_3166_1: str
-    name: str
-
-
-class LanguagePublic(BaseModel):
-    iso_639_1: str
-    name: str
+    keywords: list[NamedPublic]
+    production_companies: list[NamedPublic]
+    production_countries: list[CountryPublic]
+    spoken_languages: list[LanguagePublic]
 
 
 class CrewPublic(BaseModel):
@@ -193,8 +199,4 @@ class CrewPublic(BaseModel):
 class MoviePublic(MovieListItem):
     cast: list[CastPublic]
     directors: list[PersonPublic]
-    keywords: list[NamedPublic]
-    production_companies: list[NamedPublic]
-    production_countries: list[CountryPublic]
-    spoken_languages: list[LanguagePublic]
     crew: list[CrewPublic]

@@ -1,6 +1,7 @@
 """Reading the index's documents into the public movie shape, derived from MovieListItem: each
 field is read as indexer.to_document stores it, so a field added to the shape (and to the
-movie's row) needs nothing here."""
+movie's row) needs nothing here. A list a document lacks (one indexed by an older version,
+until `marquee reindex`) reads as empty."""
 
 import types
 from collections.abc import Callable
@@ -13,9 +14,15 @@ from api.movies.schemas import MovieListItem
 Reader = Callable[[dict[str, Any], str], Any]  # (document, image base) -> the field's value
 
 
-def _read_genres(hit: dict[str, Any], _: str) -> list[dict[str, Any]]:
-    pairs = zip(hit["genre_ids"], hit["genres"], strict=False)
-    return [{"id": genre_id, "name": name} for genre_id, name in pairs]
+def _named(ids: str, names: str) -> tuple[Reader, list[str]]:
+    """A list of {"id", "name"} that the document holds as two lists in step: the ids (which
+    filters match) and the names (which search matches)."""
+
+    def read(hit: dict[str, Any], _: str) -> list[dict[str, Any]]:
+        pairs = zip(hit.get(ids) or [], hit.get(names) or [], strict=False)
+        return [{"id": item_id, "name": name} for item_id, name in pairs]
+
+    return read, [ids, names]
 
 
 def _read_poster_url(hit: dict[str, Any], image_base: str) -> str | None:
@@ -24,7 +31,9 @@ def _read_poster_url(hit: dict[str, Any], image_base: str) -> str | None:
 
 # Fields the document does not hold as they are: (reader, the document fields it reads).
 _SPECIAL: dict[str, tuple[Reader, list[str]]] = {
-    "genres": (_read_genres, ["genres", "genre_ids"]),
+    "genres": _named("genre_ids", "genres"),
+    "keywords": _named("keyword_ids", "keywords"),
+    "production_companies": _named("company_ids", "companies"),
     "poster_url": (_read_poster_url, []),
 }
 
@@ -40,6 +49,8 @@ def _reader(name: str, annotation: Any) -> tuple[Reader, list[str]]:
         return (lambda hit, _: hit.get(iso)), [iso]
     if kind is float:  # JSON may hold a whole number as an integer
         return (lambda hit, _: float(hit[name])), [name]
+    if get_origin(kind) is list:  # stored as the API writes it
+        return (lambda hit, _: hit.get(name) or []), [name]
     return (lambda hit, _: hit.get(name)), [name]
 
 

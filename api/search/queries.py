@@ -8,16 +8,17 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from api.movies.models import (
-    CastCredit,
-    Company,
-    CrewCredit,
-    Keyword,
-    Movie,
-    MovieCompany,
-    MovieKeyword,
+from api.movies.models import CastCredit, CrewCredit, Movie
+from api.movies.queries import (
+    CAST_ORDER,
+    PUBLIC_COLUMNS,
+    companies_of,
+    countries_of,
+    directors_of,
+    genres_of,
+    keywords_of,
+    languages_of,
 )
-from api.movies.queries import CAST_ORDER, PUBLIC_COLUMNS, directors_of, genres_of
 from api.people.models import Person
 from indexer import MovieSource
 
@@ -59,32 +60,16 @@ def _crew_of(ids: list[int]) -> Any:
     )
 
 
-def _keywords_of(ids: list[int]) -> Any:
-    return (
-        select(col(MovieKeyword.movie_id), col(Keyword.id), col(Keyword.name))
-        .join(Keyword, col(Keyword.id) == col(MovieKeyword.keyword_id))
-        .where(col(MovieKeyword.movie_id).in_(ids))
-        .order_by(col(MovieKeyword.movie_id), col(Keyword.name))
-    )
-
-
-def _companies_of(ids: list[int]) -> Any:
-    return (
-        select(col(MovieCompany.movie_id), col(Company.id), col(Company.name))
-        .join(Company, col(Company.id) == col(MovieCompany.company_id))
-        .where(col(MovieCompany.movie_id).in_(ids))
-        .order_by(col(MovieCompany.movie_id), col(MovieCompany.position))
-    )
-
-
 # A MovieSource's parts: its field and the query reading it for a batch (movie id first).
 _PARTS = {
     "genres": genres_of,
     "cast": _cast_of,
     "directors": directors_of,
     "crew": _crew_of,
-    "keywords": _keywords_of,
-    "companies": _companies_of,
+    "keywords": keywords_of,
+    "companies": companies_of,
+    "countries": countries_of,
+    "languages": languages_of,
 }
 
 

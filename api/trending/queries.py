@@ -7,7 +7,6 @@ is the place to blend a movie's score into it; we keep the two apart so that imp
 rankings stay reproducible and a burst of activity cannot rewrite a catalog field.
 """
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +17,7 @@ from sqlalchemy.sql.selectable import Subquery
 from sqlmodel import col
 
 from api.movies.models import Movie
-from api.movies.queries import with_genres
+from api.movies.queries import movies_in_order
 from api.pagination import PageParams
 from api.trending.models import ActivityKind, MovieActivity, TrendingScore
 
@@ -78,9 +77,10 @@ async def has_stored_scores(session: AsyncSession, window: str) -> bool:
 
 async def page_trending(
     session: AsyncSession, window: str, now: datetime, params: PageParams
-) -> tuple[int, list[Movie]]:
+) -> tuple[int, list[dict[str, Any]]]:
     """Scored movies by score desc then id, then every other movie by popularity desc then id.
-    Before the cron's first run for the window, scores are computed here (read-only)."""
+    Before the cron's first run for the window, scores are computed here (read-only). The page
+    is rows of the movies' public fields with their list item's parts."""
     stored = await has_stored_scores(session, window)
     scores = (stored_scores(window) if stored else activity_scores(window, now)).subquery("scores")
     ranked = (await session.execute(select(func.count()).select_from(scores))).scalar_one()
@@ -118,12 +118,3 @@ async def _unranked_ids(
     return [
         movie_id for movie_id in (await session.execute(stmt)).scalars() if movie_id is not None
     ]
-
-
-async def movies_in_order(session: AsyncSession, movie_ids: Sequence[int]) -> list[Movie]:
-    """The movies with their genres, in the order of `movie_ids` (missing ones skipped)."""
-    if not movie_ids:
-        return []
-    stmt = select(Movie).where(col(Movie.id).in_(movie_ids)).options(with_genres())
-    by_id = {m.id: m for m in (await session.execute(stmt)).scalars()}
-    return [by_id[i] for i in movie_ids if i in by_id]

@@ -28,8 +28,8 @@ async def list_trending(
     """Movies trending over the last day or week by users' activity, then by popularity."""
 
     async def build() -> Page[MovieListItem]:
-        total, movies = await queries.page_trending(session, window, utcnow(), params)
-        items = [list_item(m, settings.IMAGE_BASE_URL) for m in movies]
+        total, rows = await queries.page_trending(session, window, utcnow(), params)
+        items = [list_item(row, settings.IMAGE_BASE_URL) for row in rows]
         return Page[MovieListItem].build(params, total, items)
 
     return await cached_json(request, [CATALOG, TRENDING], build)

@@ -14,18 +14,24 @@ from api.movies.models import (
     Keyword,
     Movie,
     MovieCompany,
+    MovieCountry,
     MovieDirector,
     MovieKeyword,
+    MovieLanguage,
 )
 from api.people.models import Person
 from api.settings import Settings
 from tests.api.conftest import Catalog, days, ids, unique
+from tests.conftest import Account
 
 LIST_ITEM_FIELDS = {
     "id", "title", "original_title", "overview", "tagline", "release_date", "original_language",
     "runtime", "status", "genres", "poster_path", "backdrop_path", "poster_url", "popularity",
-    "vote_average", "vote_count", "created_at", "updated_at",
+    "vote_average", "vote_count", "created_at", "updated_at", "budget", "revenue", "homepage",
+    "keywords", "production_companies", "production_countries", "spoken_languages",
 }  # fmt: skip
+# What a list item shows of the movie's TMDB record beside its genres (never its crew).
+RECORD_LISTS = ("keywords", "production_companies", "production_countries", "spoken_languages")
 
 
 async def get_list(client: AsyncClient, path: str = "/movies", **params: Any) -> dict[str, Any]:
@@ -69,6 +75,48 @@ def tagged(movie: Movie, keyword: Keyword) -> MovieKeyword:
 
 def made_by(movie: Movie, company: Company) -> MovieCompany:
     return MovieCompany.model_validate({"movie_id": movie.id, "company_id": company.id})
+
+
+async def with_record(
+    catalog: Catalog, star: Person, **fields: Any
+) -> tuple[Movie, dict[str, Any]]:
+    """A movie starring `star` with two keywords, companies, countries and languages, each
+    pair stored against its order (the keywords' is their names', the others' their
+    positions), and a crew credit; with the lists its answers should show."""
+    movie = await catalog.movie(cast=[star], **fields)
+    later, sooner = [await named(catalog, Keyword, unique(name)) for name in ("b", "a")]
+    second, first = [await named(catalog, Company, unique("co")) for _ in range(2)]
+    link = {"movie_id": movie.id}
+    await add(
+        catalog,
+        tagged(movie, later),
+        tagged(movie, sooner),
+        MovieCompany.model_validate({**link, "company_id": second.id, "position": 1}),
+        MovieCompany.model_validate({**link, "company_id": first.id, "position": 0}),
+        MovieCountry.model_validate({**link, "iso_3166_1": "US", "name": "USA", "position": 1}),
+        MovieCountry.model_validate({**link, "iso_3166_1": "GB", "name": "UK", "position": 0}),
+        MovieLanguage.model_validate({**link, "iso_639_1": "fr", "name": "French", "position": 1}),
+        MovieLanguage.model_validate({**link, "iso_639_1": "en", "name": "English", "position": 0}),
+        crew(movie, star),
+    )
+    return movie, {
+        "keywords": [{"id": k.id, "name": k.name} for k in (sooner, later)],
+        "production_companies": [{"id": c.id, "name": c.name} for c in (first, second)],
+        "production_countries": [
+            {"iso_3166_1": "GB", "name": "UK"}, {"iso_3166_1": "US", "name": "USA"}
+        ],
+        "spoken_languages": [
+            {"iso_639_1": "en", "name": "English"}, {"iso_639_1": "fr", "name": "French"}
+        ],
+    }  # fmt: skip
+
+
+def record(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: item[name] for name in RECORD_LISTS}
+
+
+def item_of(body: dict[str, Any], movie: Movie) -> dict[str, Any]:
+    return next(item for item in body["results"] if item["id"] == movie.id)
 
 
 def own(body: dict[str, Any], movies: list[Movie]) -> list[int]:
@@ -140,7 +188,7 @@ class TestListFilters:
         assert ids(body) == [movie.id]
         item = body["results"][0]
         assert set(item) >= LIST_ITEM_FIELDS
-        assert "directors" not in item
+        assert not {"cast", "directors", "crew"} & set(item)
         assert item["genres"] == [{"id": genre.id, "name": genre.name}]
 
     async def test_default_order_is_popularity_desc(
@@ -800,6 +848,67 @@ class TestCuratedLists:
         assert body["results"] == []
         assert {"page", "per_page", "total_results", "total_pages"} <= set(body)
         assert (await client.get(path, params={"per_page": 101})).status_code == 422
+
+
+class TestListItemRecord:
+    """Every database-served list item carries the details' keywords, companies, countries and
+    languages, in their order; never cast, directors or crew."""
+
+    async def test_list_items_carry_the_details_lists(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        genre = await catalog.genre()
+        star = await catalog.person()
+        movie, expected = await with_record(catalog, star, genres=[genre], popularity=2)
+        bare = await catalog.movie(genres=[genre], popularity=1)
+        body = await get_list(client, genre=str(genre.id))
+        assert ids(body) == [movie.id, bare.id]
+        item, bare_item = body["results"]
+        details = (await client.get(f"/movies/{movie.id}")).json()
+        assert record(item) == record(details) == expected
+        assert record(bare_item) == dict.fromkeys(RECORD_LISTS, [])
+        assert not {"cast", "directors", "crew"} & set(item)
+
+    @pytest.mark.parametrize(
+        "path", ["/movies/popular", "/movies/top-rated", "/movies/trending", "/movies/now-playing"]
+    )
+    async def test_curated_lists_carry_them(
+        self, client: AsyncClient, catalog: Catalog, settings: Settings, path: str
+    ) -> None:
+        movie, expected = await with_record(
+            catalog,
+            await catalog.person(),
+            popularity=999_999.0,
+            vote_average=10.0,
+            vote_count=settings.TOP_RATED_MIN_VOTES + 10**6,
+            release_date=days(0),
+        )
+        item = item_of(await get_list(client, path, per_page=100), movie)
+        assert record(item) == expected
+
+    async def test_similar_movies_and_credits_carry_them(
+        self, client: AsyncClient, catalog: Catalog
+    ) -> None:
+        star = await catalog.person()
+        (movie, expected), (alike, alike_expected) = [
+            await with_record(catalog, star) for _ in range(2)
+        ]
+        similar = await get_list(client, f"/movies/{alike.id}/similar")
+        assert record(item_of(similar, movie)) == expected
+        credits = (await client.get(f"/people/{star.id}")).json()["movie_credits"]
+        for part in ("cast", "crew"):
+            by_id = {item["id"]: record(item) for item in credits[part]}
+            assert by_id == {movie.id: expected, alike.id: alike_expected}, part
+
+    async def test_watchlist_items_carry_them(
+        self, client: AsyncClient, catalog: Catalog, user: Account
+    ) -> None:
+        movie, expected = await with_record(catalog, await catalog.person())
+        added = await client.post(f"/watchlist/{movie.id}", headers=user.headers)
+        assert added.status_code == 201, added.text
+        listed = await client.get("/watchlist", headers=user.headers)
+        assert record(added.json()) == record(listed.json()["results"][0])
+        assert record(added.json()) == expected
 
 
 class TestGenres:

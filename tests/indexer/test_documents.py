@@ -39,6 +39,8 @@ class TestToDocument:
             "keyword_ids": [],
             "companies": [],
             "company_ids": [],
+            "production_countries": [],
+            "spoken_languages": [],
             "original_language": "en",
             "release_date": 1279152000,
             "release_date_iso": "2010-07-15",
@@ -57,6 +59,29 @@ class TestToDocument:
             "created_at": "2026-01-02T03:04:05+00:00",
             "updated_at": "2026-01-02T03:04:05+00:00",
         }
+
+    def test_record_lists_keep_their_order_names_beside_ids(self) -> None:
+        src = replace(
+            by_id(27205),
+            keywords=[(2, "dream"), (1, "heist")],
+            companies=[(923, "Legendary Pictures"), (6194, "Warner Bros.")],
+            countries=[("GB", "United Kingdom"), ("US", "United States of America")],
+            languages=[("en", "English"), ("ja", "日本語")],
+        )
+
+        doc = to_document(src)
+
+        assert (doc["keywords"], doc["keyword_ids"]) == (["dream", "heist"], [2, 1])
+        assert doc["companies"] == ["Legendary Pictures", "Warner Bros."]
+        assert doc["company_ids"] == [923, 6194]
+        assert doc["production_countries"] == [
+            {"iso_3166_1": "GB", "name": "United Kingdom"},
+            {"iso_3166_1": "US", "name": "United States of America"},
+        ]
+        assert doc["spoken_languages"] == [
+            {"iso_639_1": "en", "name": "English"},
+            {"iso_639_1": "ja", "name": "日本語"},
+        ]
 
     def test_sort_title_is_case_and_accent_folded(self) -> None:
         assert to_document(by_id(101))["sort_title"] == "leon: the professional"

@@ -5,7 +5,11 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
+from api.movies.schemas import MovieListItem
+from api.search.documents import RETRIEVED, list_item
 from api.search.schemas import FilterPage, SearchPage
+from indexer import to_document
+from tests.indexer.corpus import SOURCES
 
 FILTERS: list[dict[str, str]] = [
     {},
@@ -59,6 +63,8 @@ SORTS = [
 NEW_SORTS = ["revenue.desc", "revenue.asc", "runtime.desc", "runtime.asc"]
 # The three ways to list movies: the database, the index browsed, the index searched for "".
 ENDPOINTS = ["/movies/", "/movies/filter/", "/movies/search/"]
+# What list items show of a movie's TMDB record beside its genres.
+RECORD_LISTS = ("keywords", "production_companies", "production_countries", "spoken_languages")
 
 
 def label(params: dict[str, str]) -> str:
@@ -143,12 +149,58 @@ class TestSameAnswers:
         again = SearchPage.model_validate_json(response.content).model_dump_json()
         assert again.encode() == response.content
 
+    @pytest.mark.parametrize(
+        "filters",
+        [{"keyword": "time travel"}, {"company": "3|10342"}, {"people": "31"}, {"language": "fr"}],
+        ids=label,
+    )
+    async def test_record_lists_are_the_database_lists(
+        self, tmdb_client: AsyncClient, filters: dict[str, str]
+    ) -> None:
+        params = {**filters, "sort_by": "popularity.desc", "per_page": 100}
+        pages = [(await tmdb_client.get(path, params=params)).json() for path in ENDPOINTS]
+        db, *from_index = [[_record(item) for item in page["results"]] for page in pages]
+        assert from_index == [db, db]
+        for name in RECORD_LISTS:  # the comparison is not of empty lists only
+            assert any(item[name] for item in db), name
+
+    async def test_record_lists_are_the_details_lists(self, tmdb_client: AsyncClient) -> None:
+        params = {"keyword": "time travel", "per_page": 5}
+        page = (await tmdb_client.get("/movies/filter/", params=params)).json()
+        for item in page["results"]:
+            details = (await tmdb_client.get(f"/movies/{item['id']}")).json()
+            assert _record(item) == _record(details), item["id"]
+
     async def test_filter_pages_are_the_models_json(self, tmdb_client: AsyncClient) -> None:
         for params in ({"per_page": 100}, {"genre": "Animation", "sort_by": "release_date.asc"}):
             response = await tmdb_client.get("/movies/filter/", params=params)
             assert response.status_code == 200, response.text
             again = FilterPage.model_validate_json(response.content).model_dump_json()
             assert again.encode() == response.content
+
+
+def _record(item: dict[str, Any]) -> dict[str, Any]:
+    return {"id": item["id"], **{name: item[name] for name in RECORD_LISTS}}
+
+
+class TestOlderIndex:
+    """Documents indexed by an older version, before `marquee reindex`, lack the record's
+    lists: results still render, with those lists empty."""
+
+    def test_document_without_the_record_lists_reads_them_as_empty(self) -> None:
+        doc = to_document(SOURCES[0])
+        newer = {"production_countries", "spoken_languages", "keywords", "keyword_ids"}
+        newer |= {"companies", "company_ids"}
+        old = {name: value for name, value in doc.items() if name not in newer}
+
+        item = MovieListItem.model_validate(list_item(old, "https://img.example/"))
+
+        assert all(getattr(item, name) == [] for name in RECORD_LISTS)
+
+    def test_results_ask_the_index_for_the_record_lists(self) -> None:
+        wanted = {"keyword_ids", "keywords", "company_ids", "companies"}
+        assert wanted | {"production_countries", "spoken_languages"} <= set(RETRIEVED)
+        assert not {"crew", "crew_ids", "cast_ids", "directors"} & set(RETRIEVED)
 
 
 class TestFacets:
