@@ -22,6 +22,9 @@ from api.redis_pipe import RedisPipe
 log = logging.getLogger(__name__)
 
 PREFIX = "mq:cache"
+# Stored answers live under ANSWERS: bumped whenever the answers' shapes change (list items
+# gained the record's lists in 2), so an upgraded API never serves what an older one stored.
+ANSWERS = f"{PREFIX}:d2"
 # Scopes: what a cached answer depends on; a write bumps the scopes it changes.
 CATALOG = "catalog"  # any movie's fields or numbers: lists, genres, the database-served /movies
 SEARCH = "search"  # what the index holds: bumped by the worker once Meilisearch applied a change
@@ -145,9 +148,9 @@ class Cache:
         version_keys = _version_keys(tuple(scopes))
         try:
             if self.pipe is not None:
-                *versions, value = await self.pipe.call("MGET", *version_keys, f"{PREFIX}:d:{name}")
+                *versions, value = await self.pipe.call("MGET", *version_keys, f"{ANSWERS}:{name}")
             else:
-                *versions, value = await self.redis.mget([*version_keys, f"{PREFIX}:d:{name}"])
+                *versions, value = await self.redis.mget([*version_keys, f"{ANSWERS}:{name}"])
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return None
@@ -194,7 +197,7 @@ class Cache:
         if stamp is not None:
             # Built after reading `stamp`: if a write bumped since, the stamp no longer matches
             # and the entry is never served.
-            await self._set(f"{PREFIX}:d:{name}", stamp + b"\n" + etag_of(body) + body)
+            await self._set(f"{ANSWERS}:{name}", stamp + b"\n" + etag_of(body) + body)
         return body
 
     async def bump(self, scopes: Iterable[str]) -> None:

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.cache import PREFIX, Cache
+from api.cache import ANSWERS, PREFIX, Cache
 from api.deps import _settings
 from api.http_cache import MAX_CACHED_QUERY
 from api.main import create_app
@@ -100,7 +100,7 @@ class TestRedisCache:
 
 
 async def stored_answers(redis: Redis) -> int:
-    return len([key async for key in redis.scan_iter(match=f"{PREFIX}:d:*")])
+    return len([key async for key in redis.scan_iter(match=f"{ANSWERS}:*")])
 
 
 @pytest.mark.usefixtures("cache_on")
