@@ -28,7 +28,7 @@ from api.types import utcnow
 from bench import import_bench, stack
 from bench.report import PeakRss, isolated, mib, sized_result, table, write_result
 from indexer import ensure_settings, make_client, to_document
-from indexer.settings import PRIMARY_KEY, index_exists
+from indexer.settings import PEOPLE_SETTINGS, PRIMARY_KEY, index_exists
 from indexer.tasks import wait_for
 from worker import sync
 from worker.resources import connect_redis, open_resources
@@ -55,13 +55,19 @@ def _progress(label: str, total: int) -> Any:
 
 
 async def task_seconds(
-    client: AsyncClient, since: datetime, index_prefix: str
+    client: AsyncClient, since: datetime, index_prefix: str, builds_only: bool = False
 ) -> tuple[float, int]:
-    """Engine time (started → finished) of document additions into indexes named index_prefix*."""
+    """Engine time (started → finished) of document additions into indexes named index_prefix*
+    (with builds_only, only into the build indexes of a rebuild: movies' and people's)."""
     page = await client.get_tasks(
         types="documentAdditionOrUpdate", after_enqueued_at=since, limit=1000
     )
-    mine = [t for t in page.results if (t.index_uid or "").startswith(index_prefix)]
+    mine = [
+        t
+        for t in page.results
+        if (t.index_uid or "").startswith(index_prefix)
+        and (not builds_only or "__build_" in (t.index_uid or ""))
+    ]
     # Tasks Meilisearch batched together share their batch's start and finish: count batches once.
     batches = {
         (t.batch_uid, t.started_at, t.finished_at) for t in mine if t.started_at and t.finished_at
@@ -96,17 +102,17 @@ async def _reindex(database: str, meili: stack.Meili, index: str, label: str) ->
         since = datetime.now(UTC).replace(tzinfo=None)  # the SDK appends "Z" itself
         started = time.monotonic()
         rebuilt = await sync.rebuild_index(res, _progress(f"reindex {label}", total))
-        count, replay = rebuilt.indexed, rebuilt.replayed
         seconds = time.monotonic() - started
-        engine_seconds, tasks = await task_seconds(res.meili, since, f"{index}__build_")
+        engine_seconds, tasks = await task_seconds(res.meili, since, index, builds_only=True)
     finally:
         assert res.redis is not None
         await res.redis.aclose()
         await res.close()
     return {
         "seconds": seconds,
-        "count": count,
-        "replayed": replay,
+        "count": rebuilt.indexed,
+        "people": rebuilt.people,
+        "replayed": rebuilt.replayed,
         "engine_seconds": engine_seconds,
         "tasks": tasks,
     }
@@ -131,14 +137,14 @@ async def _build_documents(database: str) -> tuple[list[list[dict[str, Any]]], f
         await engine.dispose()
 
 
-async def _fresh_index(client: AsyncClient, uid: str) -> None:
+async def _fresh_index(client: AsyncClient, uid: str, settings: dict[str, Any] | None) -> None:
     if await index_exists(client, uid):
         await wait_for(client, await client.index(uid).delete(), 120)
-    await ensure_settings(client, uid)
+    await ensure_settings(client, uid, settings)
 
 
 async def _read_back(client: AsyncClient, uid: str) -> tuple[list[list[dict[str, Any]]], float]:
-    """The documents the rebuild just wrote (to_document's output), fetched from its index."""
+    """The documents the rebuild just wrote, fetched from its index."""
     started, batches = time.monotonic(), list[list[dict[str, Any]]]()
     while True:
         page = await client.index(uid).get_documents(
@@ -149,37 +155,50 @@ async def _read_back(client: AsyncClient, uid: str) -> tuple[list[list[dict[str,
         batches.append(page.results)
 
 
-async def _ingest(meili: stack.Meili, plan: tuple[str, str, str], label: str) -> dict[str, Any]:
-    database, rebuilt, index = plan
+async def _add_all(
+    client: AsyncClient, uid: str, batches: list[list[dict[str, Any]]], settings: Any
+) -> float:
+    """Seconds to add every batch (all sent, then every task awaited) into a fresh index."""
+    await _fresh_index(client, uid, settings)
+    started = time.monotonic()
+    tasks = [await client.index(uid).add_documents(b, primary_key=PRIMARY_KEY) for b in batches]
+    for task in tasks:
+        await wait_for(client, task, 1800)
+    seconds = time.monotonic() - started
+    await wait_for(client, await client.index(uid).delete(), 120)
+    return seconds
+
+
+async def _ingest(meili: stack.Meili, plan: Plan, label: str) -> dict[str, Any]:
+    """Movies as the plan says, then the people documents the rebuild wrote (read back)."""
+    database, rebuilt, rebuilt_people, index = plan
     client = make_client(meili.url, meili.key, 60.0)
     try:
         if rebuilt:
             batches, build_seconds = await _read_back(client, rebuilt)
         else:
             batches, build_seconds = await _build_documents(database)
+        people, _ = await _read_back(client, rebuilt_people)
         how = "read back from the rebuilt index" if rebuilt else "built"
         count = sum(map(len, batches))
         print(
             f"  ingestion {label}: {count:,} documents {how} in {build_seconds:.0f} s", flush=True
         )
-        await _fresh_index(client, index)
         since = datetime.now(UTC).replace(tzinfo=None)  # the SDK appends "Z" itself
-        started = time.monotonic()
-        tasks = [
-            await client.index(index).add_documents(b, primary_key=PRIMARY_KEY) for b in batches
-        ]
-        for task in tasks:
-            await wait_for(client, task, 1800)
-        seconds = time.monotonic() - started
+        seconds = await _add_all(client, index, batches, None)
+        seconds += await _add_all(client, f"{index}_people", people, PEOPLE_SETTINGS)
         engine_seconds, _ = await task_seconds(client, since, index)
-        await wait_for(client, await client.index(index).delete(), 120)
     finally:
         await client.aclose()
     return {"build_seconds": build_seconds, "seconds": seconds, "engine_seconds": engine_seconds}
 
 
-def ingest_child(meili: stack.Meili, plan: tuple[str, str, str], label: str) -> dict[str, Any]:
-    """plan: (database, rebuilt index to read the documents back from or "", target index)."""
+# (database, rebuilt movie index to read the documents back from or "", rebuilt people index,
+# target index)
+Plan = tuple[str, str, str, str]
+
+
+def ingest_child(meili: stack.Meili, plan: Plan, label: str) -> dict[str, Any]:
     return asyncio.run(_ingest(meili, plan, label))
 
 
@@ -217,8 +236,9 @@ def catalogs(large: int) -> tuple[list[tuple[str, str]], list[str]]:
 
 
 HEADERS = [
-    "catalog", "documents", "reindex s", "docs/s", "RSS before (MiB)", "peak RSS (MiB)", "replayed",
-    "engine s in reindex", "read + build docs s", "Meilisearch ingestion s", "reindex / ingestion",
+    "catalog", "movies", "people", "reindex s", "docs/s", "RSS before (MiB)", "peak RSS (MiB)",
+    "replayed", "engine s in reindex", "read + build docs s", "Meilisearch ingestion s",
+    "reindex / ingestion",
 ]  # fmt: skip
 
 
@@ -230,11 +250,13 @@ def measure(label: str, database: str, meili: stack.Meili) -> list[Any]:
     # Re-reading a large catalog through the ORM costs as long as the rebuild's own read (it is
     # most of it): large catalogs take the very documents the rebuild wrote, from its index.
     rebuilt = f"bench_{slug}" if r["count"] > READ_BACK_ABOVE else ""
-    i = isolated(ingest_child, meili, (database, rebuilt, f"bench_ingest_{slug}"), label)
+    plan = (database, rebuilt, f"bench_{slug}_people", f"bench_ingest_{slug}")
+    i = isolated(ingest_child, meili, plan, label)
     seconds = r["seconds"]
     built = f"{i['build_seconds']:.1f}" if not rebuilt else "(read back)"
     return [
-        label, r["count"], seconds, r["count"] / seconds, r["rss_before_mib"], r["ru_maxrss_mib"],
+        label, r["count"], r["people"], seconds, (r["count"] + r["people"]) / seconds,
+        r["rss_before_mib"], r["ru_maxrss_mib"],
         r["replayed"], r["engine_seconds"], built, i["seconds"], f"{seconds / i['seconds']:.2f}",
     ]  # fmt: skip
 
@@ -251,19 +273,21 @@ def run(large: int = import_bench.LARGE) -> str:
         "reindex s: worker.sync.rebuild_index end to end (stale builds dropped, settings applied "
         "to the build index, batches of 1000 read and streamed as JSON arrays in requests of 1 MiB "
         "doubling up to 64 MiB, swap, old index deleted, replay of the outbox entries of the last "
-        "minute: `replayed`; the benchmark lets a fresh import's entries leave that window first).",
+        "minute: `replayed`; the benchmark lets a fresh import's entries leave that window first). "
+        "It rebuilds both indexes, movies then people; docs/s counts both.",
         "peak RSS: ru_maxrss of the process that ran only the rebuild; RSS before: after its "
         "imports.",
         "engine s in reindex: Meilisearch's own processing time (task started → finished) of the "
-        "rebuild's document batches; the rest of reindex s is the database read, the document "
-        "mapping and the round trips between batches, during which Meilisearch idles.",
+        "rebuild's document batches (both indexes); the rest of reindex s is the database read, "
+        "the document mapping and the round trips between batches, during which Meilisearch idles.",
         "read + build docs s: iter_source_batches + to_document for every movie (the same read "
         "the rebuild does), not part of the ingestion column. For catalogs above "
         f"{READ_BACK_ABOVE:,} movies the ingestion instead takes the documents the rebuild wrote, "
         "read back from its index (re-reading them through the ORM would double the run).",
         "Meilisearch ingestion s: add_documents of the pre-built documents in batches of "
         f"{INGEST_BATCH}, all sent at once, then every task awaited, into a fresh index with "
-        "ensure_settings applied first.",
+        "ensure_settings applied first; movies, then the people documents the rebuild wrote "
+        "(read back from its people index).",
     ]
     body += "\n\n" + "\n".join(f"- {n}" for n in notes)
     name, command = sized_result(NAME, "reindex_bench", large, import_bench.LARGE)
