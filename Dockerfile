@@ -5,6 +5,7 @@ COPY requirements.lock pyproject.toml ./
 RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY api ./api
 COPY indexer ./indexer
+COPY importer ./importer
 COPY worker ./worker
 COPY migrations ./migrations
 COPY alembic.ini ./
