@@ -8,6 +8,7 @@ from typing import Any
 
 from arq import ArqRedis
 from fastapi import FastAPI
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.cache import Cache
@@ -24,6 +25,8 @@ from api.reviews.router import router as reviews_router
 from api.search.client import SearchConnector
 from api.search.router import router as search_router
 from api.settings import Settings, get_settings
+from api.tmdb.app import create_tmdb_app
+from api.tmdb.logs import install_log_redaction
 from api.trending.router import router as trending_router
 from api.users import service as users_service
 from api.users.router import router as users_router
@@ -185,4 +188,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(trending_router)
     app.include_router(movies_router)
     app.include_router(people_router)
+    _mount_tmdb(app)
     return app
+
+
+def _mount_tmdb(app: FastAPI) -> None:
+    """The TMDB v3 layer at /3, a sub-application with TMDB's error bodies (the native ones
+    are untouched); "/3" itself answers its 404 too. Its credentials are masked in the logs."""
+    tmdb = create_tmdb_app(app.state)
+    app.mount("/3", tmdb)
+    app.router.routes.append(Route("/3", tmdb, include_in_schema=False))
+    install_log_redaction()

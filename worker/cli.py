@@ -1,4 +1,5 @@
-"""The operator command line: `marquee migrate | import tmdb | create-admin | worker | reindex`."""
+"""The operator command line: `marquee migrate | import tmdb | create-admin | create-api-key |
+worker | reindex`."""
 
 import asyncio
 import contextlib
@@ -20,9 +21,11 @@ from rich.progress import (
 )
 
 from api.db import make_engine, make_sessionmaker
+from api.errors import NotFound
 from api.jobs import Job, enqueue
 from api.search.queries import count_movies
 from api.settings import get_settings
+from api.users import api_keys
 from api.users import service as users_service
 from importer.tmdb import ImportReport, import_tmdb
 from indexer import SearchFailed, SearchUnavailable
@@ -137,6 +140,34 @@ async def _create_admin(email: str, password: str) -> None:
             await session.commit()
     finally:
         await engine.dispose()
+
+
+@app.command("create-api-key")
+def create_api_key(
+    email: Annotated[str, typer.Option(help="the email of the account the key acts for")],
+    name: Annotated[str, typer.Option(help="what the key is for, e.g. the app's name")],
+) -> None:
+    """Create an API key for the TMDB-compatible layer (/3) and print it: it is shown once."""
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise typer.BadParameter("give a name of 1 to 100 characters")
+    try:
+        key = asyncio.run(_create_api_key(email, name))
+    except NotFound as exc:
+        raise typer.Exit(_fail(exc.detail)) from None
+    console.print(f"[green]API key {name!r} created for {email}[/] (shown once; store it now):")
+    typer.echo(key)  # alone on standard output, for scripts
+
+
+async def _create_api_key(email: str, name: str) -> str:
+    engine = make_engine(get_settings().DATABASE_URL)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            _, key = await api_keys.create_for_email(session, email, name)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return key
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""The user table."""
+"""The account tables: users and their API keys."""
 
 from datetime import datetime
 
@@ -19,4 +19,33 @@ class User(SQLModel, table=True):
     is_admin: bool = Field(default=False)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=sa.Column(UTCDateTime, nullable=False)
+    )
+
+
+class ApiKey(SQLModel, table=True):
+    """An application's key acting for its user on the TMDB-compatible layer (/3): only the
+    SHA-256 of the key is kept, and a revoked key stays as a record of what existed."""
+
+    __tablename__ = "api_key"
+    __table_args__ = (
+        sa.UniqueConstraint("key_hash", name="uq_api_key_key_hash"),
+        sa.Index("ix_api_key_user_created", "user_id", "created_at"),
+        TABLE_ARGS,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    )
+    name: str = Field(max_length=100)
+    key_prefix: str = Field(sa_column=sa.Column(sa.CHAR(8), nullable=False))
+    key_hash: str = Field(sa_column=sa.Column(sa.CHAR(64), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(UTCDateTime, nullable=False)
+    )
+    last_used_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime, nullable=True)
+    )
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime, nullable=True)
     )

@@ -1,15 +1,22 @@
-"""Accounts endpoints: register, token, me."""
+"""Accounts endpoints: register, token, me, API keys."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import CurrentUser, SessionDep, SettingsDep
 from api.errors import Unauthorized
-from api.users import service
-from api.users.models import User
-from api.users.schemas import Token, UserPublic, UserRegister
+from api.users import api_keys, service
+from api.users.models import ApiKey, User
+from api.users.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyPublic,
+    Token,
+    UserPublic,
+    UserRegister,
+)
 from api.users.security import create_access_token
 
 router = APIRouter(tags=["accounts"])
@@ -43,3 +50,33 @@ async def issue_token(
 async def read_me(user: CurrentUser) -> UserPublic:
     """The signed-in user's account."""
     return _public(user)
+
+
+@router.post("/users/me/api-keys", status_code=status.HTTP_201_CREATED)
+async def create_api_key(
+    session: SessionDep, user: CurrentUser, body: ApiKeyCreate
+) -> ApiKeyCreated:
+    """Create an API key for the TMDB-compatible layer (/3); the key is shown this once."""
+    assert user.id is not None
+    row, key = await api_keys.create(session, user.id, body.name)
+    return ApiKeyCreated.model_validate({**_key_fields(row), "api_key": key})
+
+
+@router.get("/users/me/api-keys")
+async def list_api_keys(session: SessionDep, user: CurrentUser) -> list[ApiKeyPublic]:
+    """Your API keys that work, newest first, without their secret."""
+    assert user.id is not None
+    rows = await api_keys.list_active(session, user.id)
+    return [ApiKeyPublic.model_validate(row, from_attributes=True) for row in rows]
+
+
+@router.delete("/users/me/api-keys/{key_id:int}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_api_key(session: SessionDep, user: CurrentUser, key_id: int) -> Response:
+    """Revoke one of your API keys: it stops working at once. 404 for any other id."""
+    assert user.id is not None
+    await api_keys.revoke(session, user.id, key_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _key_fields(row: ApiKey) -> dict[str, object]:
+    return {"id": row.id, "name": row.name, "created_at": row.created_at}

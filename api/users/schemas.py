@@ -1,5 +1,6 @@
 """The accounts HTTP contract."""
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, EmailStr, StringConstraints
@@ -26,3 +27,27 @@ class UserPublic(BaseModel):
 class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"
+
+
+KeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class ApiKeyCreate(StrictBody):
+    name: KeyName
+
+
+class ApiKeyBase(BaseModel):
+    id: int
+    name: str
+    created_at: datetime
+
+
+class ApiKeyCreated(ApiKeyBase):
+    """The only answer that carries the key itself: it is stored hashed."""
+
+    api_key: str
+
+
+class ApiKeyPublic(ApiKeyBase):
+    key_prefix: str
+    last_used_at: datetime | None
