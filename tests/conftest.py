@@ -25,7 +25,7 @@ from api.users.security import create_access_token, hash_password
 from tests.services import NO_MARIADB, RunServices, needs_mariadb_server
 from worker.cli import alembic_config
 
-pytest_plugins = ["tests.meili_fixtures"]
+pytest_plugins = ["tests.meili_fixtures", "tests.catalogs"]
 
 SERVICES = RunServices()
 # Tests over the TMDB catalog (the session imports and indexes it, and some rebuild its indexes

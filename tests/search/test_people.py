@@ -7,9 +7,9 @@ from typing import Any
 from httpx import AsyncClient
 
 from api.people.schemas import PersonListItem
+from tests.catalogs import catalog_files
 from tests.conftest import Account
 from tests.importer import read_rows
-from tests.search.conftest import catalog_files
 from worker import sync
 from worker.resources import Resources
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from httpx import AsyncClient
 
+from tests.catalogs import catalog_files
 from tests.importer import read_rows
-from tests.search.conftest import catalog_files
 
 
 def _expected(row: dict[str, str], credits: dict[str, str]) -> dict[str, Any]:

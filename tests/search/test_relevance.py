@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from tests.search.conftest import catalog_files
+from tests.catalogs import catalog_files
 
 FULL = "tmdb_5000" in catalog_files()[0].name
 
