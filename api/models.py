@@ -18,11 +18,13 @@ from api.movies.models import (
 from api.outbox import SearchOutbox
 from api.people.models import Person
 from api.reviews.models import Review
+from api.tmdb.models import TmdbRequestToken, TmdbSession
 from api.trending.models import MovieActivity, TrendingScore
 from api.users.models import User
 
 __all__ = [
     "CastCredit", "Company", "CrewCredit", "Genre", "Keyword", "ListEntry", "Movie",
     "MovieActivity", "MovieCompany", "MovieCountry", "MovieDirector", "MovieGenre", "MovieKeyword",
-    "MovieLanguage", "Person", "Review", "SearchOutbox", "TrendingScore", "User",
+    "MovieLanguage", "Person", "Review", "SearchOutbox", "TmdbRequestToken", "TmdbSession",
+    "TrendingScore", "User",
 ]  # fmt: skip

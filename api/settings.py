@@ -35,7 +35,14 @@ class Settings(BaseSettings):
     TOP_RATED_MIN_VOTES: int = Field(default=300, ge=0)
     CACHE_TTL_SECONDS: int = Field(default=300, ge=0)
     HTTP_CACHE_MAX_AGE: int = Field(default=0, ge=0)
+    # Browser apps' origins allowed to call the API and /3 (comma-separated; "*" for any).
+    CORS_ORIGINS: str = ""
+    # /docs, /redoc and /openapi.json (and /3's); off by default in production.
+    DOCS_ENABLED: bool = Field(default_factory=lambda data: data.get("ENVIRONMENT") != "production")
     MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=0)
+    # TMDB's legacy GET forms of the /3 login (tmdbsimple sends them): the password travels
+    # in the URL, so they answer only when switched on.
+    TMDB_COMPAT_LEGACY_GET_LOGIN: bool = False
     LOG_LEVEL: str = "INFO"
 
     @model_validator(mode="after")
@@ -60,6 +67,10 @@ class Settings(BaseSettings):
     def people_index(self) -> str:
         """The people index lives beside the movie index, named after it."""
         return f"{self.MEILI_INDEX}_people"
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [origin.strip() for origin in self.CORS_ORIGINS.split(",") if origin.strip()]
 
     @property
     def cache_redis_url(self) -> str:

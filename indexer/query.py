@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, get_args
@@ -93,6 +94,11 @@ def build_sort(s: SortSpec | None) -> list[str]:
         raise ValueError(f"unknown sort {s!r}")
     direction = "desc" if s.descending else "asc"
     return [f"{SORT_ATTRIBUTE.get(s.field, s.field)}:{direction}", f"id:{direction}"]
+
+
+def ids_filter(movie_ids: Sequence[int]) -> str:
+    """The documents with one of these ids."""
+    return _one_of("id", list(movie_ids))
 
 
 def _all_of(attribute: str, ids: list[int]) -> list[str]:

@@ -14,7 +14,7 @@ from meilisearch_python_sdk.errors import MeilisearchApiError
 
 from indexer.client import MeiliClient
 from indexer.errors import translate_errors
-from indexer.query import MovieFilters, SortSpec, build_filter, build_sort
+from indexer.query import MovieFilters, SortSpec, build_filter, build_sort, ids_filter
 
 # Index attribute -> the name the API reports the facet under.
 FACETS = {"genres": "genres", "original_language": "language", "decade": "decade"}
@@ -42,13 +42,15 @@ async def search_movies(
     page: int,
     per_page: int,
     retrieve: Sequence[str] | None = None,
+    search_on: Sequence[str] | None = None,
 ) -> SearchPage:
     """One page of movies matching q (empty q: browse) and filters, with facets over the match.
-    `retrieve`: the document fields to answer (the caller's rendering needs; all if None)."""
+    `retrieve`: the document fields to answer (the caller's rendering needs; all if None);
+    `search_on`: the searchable attributes q is matched against (all of them if None)."""
     filters = filters or MovieFilters()
     if filters.impossible:
         return SearchPage(total=0, hits=[], facets=_facets(None))
-    body = search_request(q, filters, sort, page, per_page, retrieve)
+    body = search_request(q, filters, sort, page, per_page, retrieve, search_on)
     results = await post_search(client, uid, body)
     return SearchPage(
         total=results.get("totalHits") or 0,
@@ -64,6 +66,7 @@ def search_request(
     page: int,
     per_page: int,
     retrieve: Sequence[str] | None = None,
+    search_on: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The body of Meilisearch's search request for one page (what the benchmarks send too)."""
     query = q.strip()
@@ -79,6 +82,8 @@ def search_request(
         body["filter"] = expressions
     if order := build_sort(sort):
         body["sort"] = order
+    if query and search_on is not None:
+        body["attributesToSearchOn"] = list(search_on)
     if query:
         body |= {
             "attributesToHighlight": HIGHLIGHTED,
@@ -103,6 +108,20 @@ async def post_search(client: AsyncClient, uid: str, body: dict[str, Any]) -> di
         raise MeilisearchApiError(f"search failed ({status})", error)
     results: dict[str, Any] = orjson.loads(answer)
     return results
+
+
+@translate_errors
+async def movies_by_id(
+    client: AsyncClient, uid: str, movie_ids: Sequence[int], retrieve: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """The documents of these movies (those the index holds), in no particular order."""
+    if not movie_ids:
+        return []
+    body: dict[str, Any] = {"q": "", "filter": [ids_filter(movie_ids)], "limit": len(movie_ids)}
+    if retrieve is not None:
+        body["attributesToRetrieve"] = list(retrieve)
+    hits: list[dict[str, Any]] = (await post_search(client, uid, body))["hits"]
+    return hits
 
 
 def _hit(raw: dict[str, Any]) -> dict[str, Any]:

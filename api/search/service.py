@@ -2,6 +2,7 @@
 
 import html
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -15,6 +16,7 @@ from api.search.schemas import Facets
 from indexer import SearchFailed, SearchPage, SearchUnavailable, search_movies
 from indexer.people import search_people
 from indexer.query import MovieFilters, SortSpec
+from indexer.search import movies_by_id
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +30,14 @@ async def run_search(
     filters: MovieFilters,
     sort: SortSpec | None,
     params: PageParams,
+    search_on: Sequence[str] | None = None,
 ) -> SearchPage:
+    """`search_on`: the attributes q is matched against (all the searchable ones if None)."""
     if filters.impossible:
         return EMPTY
     try:
         return await search_movies(
-            client, index, q, filters, sort, params.page, params.per_page, RETRIEVED
+            client, index, q, filters, sort, params.page, params.per_page, RETRIEVED, search_on
         )
     except (SearchUnavailable, SearchFailed) as exc:
         raise _unavailable(exc) from exc
@@ -49,15 +53,34 @@ async def connect(search: SearchConnector) -> AsyncClient:
 
 async def search_people_page(client: AsyncClient, index: str, q: str, params: PageParams) -> bytes:
     """The JSON of a page of people matching q (see indexer.people.search_people)."""
-    try:
-        total, hits = await search_people(client, index, q, params.page, params.per_page)
-    except (SearchUnavailable, SearchFailed) as exc:
-        raise _unavailable(exc) from exc
+    total, hits = await people_hits(client, index, q, params)
     # Written straight from the documents, as search pages are: they hold exactly a
     # PersonListItem's fields (indexer.people.person_document, from validated rows); JSON may
     # hold a whole popularity as an integer.
     people = [{**hit, "popularity": float(hit["popularity"])} for hit in hits]
     return orjson.dumps(_envelope(params, total, people))
+
+
+async def people_hits(
+    client: AsyncClient, index: str, q: str, params: PageParams
+) -> tuple[int, list[dict[str, Any]]]:
+    """(total, documents) of a page of people matching q (see indexer.people.search_people)."""
+    try:
+        return await search_people(client, index, q, params.page, params.per_page)
+    except (SearchUnavailable, SearchFailed) as exc:
+        raise _unavailable(exc) from exc
+
+
+async def movie_items_by_id(
+    client: AsyncClient, index: str, movie_ids: Sequence[int], image_base: str
+) -> dict[int, dict[str, Any]]:
+    """These movies' list items (as search results write them) by id, from the index: the
+    ones it holds."""
+    try:
+        hits = await movies_by_id(client, index, movie_ids, RETRIEVED)
+    except (SearchUnavailable, SearchFailed) as exc:
+        raise _unavailable(exc) from exc
+    return {hit["id"]: list_item(hit, image_base) for hit in hits}
 
 
 def _unavailable(exc: Exception) -> ServiceUnavailable:

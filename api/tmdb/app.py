@@ -4,7 +4,19 @@ handlers, sharing the main app's state (engine, cache, settings: built by its li
 from fastapi import APIRouter, FastAPI, Security
 from starlette.datastructures import State
 
-from api.tmdb import configuration, genres
+from api.tmdb import (
+    account,
+    authentication,
+    configuration,
+    discover,
+    genres,
+    movie_lists,
+    movies,
+    people,
+    ratings,
+    search,
+    trending,
+)
 from api.tmdb.auth import require_app_key
 from api.tmdb.handlers import install_tmdb_error_handlers
 
@@ -28,6 +40,15 @@ def _routes() -> APIRouter:
     keyed = APIRouter(dependencies=[Security(require_app_key)])
     keyed.include_router(configuration.router)
     keyed.include_router(genres.router)
+    keyed.include_router(authentication.router)
+    keyed.include_router(account.router)
+    keyed.include_router(ratings.router)
+    keyed.include_router(movie_lists.router)
+    keyed.include_router(movies.router)
+    keyed.include_router(trending.router)
+    keyed.include_router(discover.router)
+    keyed.include_router(search.router)
+    keyed.include_router(people.router)
     return keyed
 
 
@@ -37,9 +58,9 @@ def create_tmdb_app(state: State) -> FastAPI:
         description=DESCRIPTION,
         version="3",
         redirect_slashes=False,
-        docs_url="/docs",
+        docs_url="/docs" if state.settings.DOCS_ENABLED else None,
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url="/openapi.json" if state.settings.DOCS_ENABLED else None,
     )
     app.state = state  # the main app's: its lifespan fills it, and tests swap parts of it
     install_tmdb_error_handlers(app)

@@ -16,13 +16,15 @@ async def cached_answer(
     request: Request,
     scopes: Iterable[str],
     build: Callable[[], Awaitable[BaseModel | bytes]],
+    vary: str | Callable[[], str] = "",
 ) -> Response:
     """The JSON answer from the cache, or built (and stored) now. Keyed by the path and the
-    query parameters the route declares (so not by the key, nor by ignored extras)."""
+    query parameters the route declares (so not by the key, nor by ignored extras), and by
+    `vary` as native answers are (`today_iso` for date windows, the index for searches)."""
     cache: Cache = request.app.state.cache
     scopes = tuple(scopes)
     if cache.enabled and cacheable(request.scope):
-        name = CachedRead(read_target(request), scopes).name()
+        name = CachedRead(read_target(request), scopes, vary).name()
         body = await cache.get_or_build(name, scopes, build)
     else:
         body = json_of(await build())

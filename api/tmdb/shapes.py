@@ -3,11 +3,13 @@ item, movie details, credits and people. Each takes the native JSON-ready dict (
 `MovieListItem`/`MoviePublic`/`PersonDetails` dumped with `mode="json"`, or a list item written
 from the index), so every /3 route reuses the native queries and search unchanged."""
 
+import hashlib
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
-from api.tmdb.encoding import id_list, image_path, tmdb_int, tmdb_number
+from api.tmdb.encoding import id_list, image_path, tmdb_datetime, tmdb_int, tmdb_number
+from api.tmdb.paging import total_pages
 
 Native = Mapping[str, Any]
 
@@ -93,7 +95,8 @@ def _credit_person(person: Native, department: str) -> dict[str, Any]:
 def credits(movie: Native) -> dict[str, Any]:
     """Spec 3.3 from a native details dict: cast in billing order, then the whole crew (with
     `job`: clients find directors by `job == "Director"`). `credit_id`s are strings, stable
-    and unique: `c<movie>x<person>x<order>` for cast, `d<movie>x<person>x<n>` for crew."""
+    and unique, and the same on the person's side: `c<movie>x<person>x<order>` for cast,
+    `crew_credit_id` for crew."""
     movie_id = int(movie["id"])
     cast = [
         {
@@ -105,16 +108,19 @@ def credits(movie: Native) -> dict[str, Any]:
         }
         for member in movie.get("cast") or ()
     ]
-    crew = [
-        {
-            **_credit_person(member, member.get("department") or DIRECTING),
-            "credit_id": f"d{movie_id}x{member['id']}x{n}",
-            "department": member.get("department") or DIRECTING,
-            "job": member.get("job") or "Director",
-        }
-        for n, member in enumerate(_crew(movie))
-    ]
+    crew = [_crew_member(movie_id, member) for member in _crew(movie)]
     return {"id": movie_id, "cast": cast, "crew": crew}
+
+
+def _crew_member(movie_id: int, member: Native) -> dict[str, Any]:
+    department = member.get("department") or DIRECTING
+    job = member.get("job") or "Director"
+    return {
+        **_credit_person(member, department),
+        "credit_id": crew_credit_id(movie_id, int(member["id"]), department, job),
+        "department": department,
+        "job": job,
+    }
 
 
 def _crew(movie: Native) -> list[Native]:
@@ -149,3 +155,165 @@ def person_details(person: Native) -> dict[str, Any]:
         "imdb_id": None,
         "place_of_birth": None,
     }
+
+
+# Movie sub-objects (spec 3.5): what `append_to_response` adds and the standalone routes answer.
+
+POSTER_RATIO, BACKDROP_RATIO = 0.667, 1.778  # TMDB's own: 2:3 posters, 16:9 backdrops
+# The one release Marquee knows is its release date: TMDB's type 3 is "Theatrical".
+THEATRICAL = 3
+RELEASE_COUNTRY = "US"
+
+
+def _image(path: str, aspect_ratio: float) -> dict[str, Any]:
+    """An image's sizes are unknown (null); it has no votes."""
+    return {
+        "aspect_ratio": aspect_ratio,
+        "file_path": path,
+        "height": None,
+        "iso_639_1": None,
+        "vote_average": 0,
+        "vote_count": 0,
+        "width": None,
+    }
+
+
+def images(movie: Native) -> dict[str, Any]:
+    """The movie's poster and backdrop, each the only one of its kind; no logos."""
+    poster, backdrop = image_path(movie.get("poster_path")), image_path(movie.get("backdrop_path"))
+    return {
+        "backdrops": [_image(backdrop, BACKDROP_RATIO)] if backdrop else [],
+        "logos": [],
+        "posters": [_image(poster, POSTER_RATIO)] if poster else [],
+    }
+
+
+def keywords(movie: Native) -> dict[str, Any]:
+    return {
+        "keywords": [{"id": int(k["id"]), "name": k["name"]} for k in movie.get("keywords") or ()]
+    }
+
+
+def _release_day(movie: Native) -> date | None:
+    value = movie.get("release_date")
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def release_dates(movie: Native) -> dict[str, Any]:
+    """One theatrical release on the movie's release date, or none when it is unknown."""
+    day = _release_day(movie)
+    if day is None:
+        return {"results": []}
+    release = {
+        "certification": "",
+        "descriptors": [],
+        "iso_639_1": "",
+        "note": "",
+        "release_date": tmdb_datetime(datetime.combine(day, time(), UTC)),
+        "type": THEATRICAL,
+    }
+    return {"results": [{"iso_3166_1": RELEASE_COUNTRY, "release_dates": [release]}]}
+
+
+def releases(movie: Native) -> dict[str, Any]:
+    """The legacy `/movie/{id}/releases` (tmdbsimple): `countries` with plain dates."""
+    day = _release_day(movie)
+    if day is None:
+        return {"countries": []}
+    country = {"certification": "", "iso_3166_1": RELEASE_COUNTRY, "primary": True}
+    return {"countries": [{**country, "release_date": day.isoformat()}]}
+
+
+def external_ids(_: Native) -> dict[str, Any]:
+    """Marquee keeps no other site's ids."""
+    names = ("imdb_id", "wikidata_id", "facebook_id", "instagram_id", "twitter_id")
+    return dict.fromkeys(names)
+
+
+def _moment(value: datetime | str) -> str:
+    return tmdb_datetime(value if isinstance(value, datetime) else datetime.fromisoformat(value))
+
+
+def review(native: Native) -> dict[str, Any]:
+    """A review from a native one (`ReviewPublic`'s fields): the id as a string, the author's
+    display name (never their email), the rating whole-valued as an integer (themoviedb types
+    it `int`)."""
+    name = native["display_name"]
+    return {
+        "author": name,
+        "author_details": {
+            "name": name,
+            "username": name,
+            "avatar_path": None,
+            "rating": tmdb_number(native.get("rating")),
+        },
+        "content": native.get("content") or "",
+        "created_at": _moment(native["created_at"]),
+        "id": str(native["id"]),
+        "updated_at": _moment(native["updated_at"]),
+        "url": None,
+    }
+
+
+def page(number: int, total: int, results: list[Any], **extra: Any) -> dict[str, Any]:
+    """TMDB's page envelope (spec 1.3), for answers written straight to JSON: `total_pages`
+    never below 1 and not capped."""
+    return {
+        "page": number,
+        "results": results,
+        "total_pages": total_pages(total),
+        "total_results": total,
+        **extra,
+    }
+
+
+def crew_credit_id(movie_id: int, person_id: int, department: str, job: str) -> str:
+    """A person's crew credit's id: a string, stable and unique per (movie, person, job)."""
+    digest = hashlib.blake2b(f"{department}/{job}".encode(), digest_size=4).hexdigest()
+    return f"d{movie_id}x{person_id}x{digest}"
+
+
+def person_movie_credits(person: Native, media_type: bool = False) -> dict[str, Any]:
+    """Spec 3.4's `movie_credits` from a native person details dict (`movie_credits.cast`
+    rows carry `character` and `order`, `.crew` rows `department` and `job`): each a movie
+    list item, with `media_type` for `combined_credits`. The cast's `credit_id`s are those
+    of the movie's credits."""
+    person_id = int(person["id"])
+    native = person.get("movie_credits") or {}
+    extra = {"media_type": "movie"} if media_type else {}
+    cast = [
+        {
+            **movie_item(movie),
+            **extra,
+            "character": movie.get("character") or "",
+            "credit_id": f"c{movie['id']}x{person_id}x{movie.get('order') or 0}",
+            "order": tmdb_int(movie.get("order")),
+        }
+        for movie in native.get("cast") or ()
+    ]
+    crew = [
+        {
+            **movie_item(movie),
+            **extra,
+            "credit_id": crew_credit_id(movie["id"], person_id, movie["department"], movie["job"]),
+            "department": movie["department"],
+            "job": movie["job"],
+        }
+        for movie in native.get("crew") or ()
+    ]
+    return {"cast": cast, "crew": crew}
+
+
+def profile_images(person: Native) -> dict[str, Any]:
+    """Spec 3.5's images for a person: their one profile picture (size unknown), if any."""
+    path = image_path(person.get("profile_path"))
+    return {"profiles": [_image(path, POSTER_RATIO)] if path else []}
+
+
+def person_external_ids() -> dict[str, Any]:
+    """A person's ids elsewhere: Marquee keeps none."""
+    names = ("imdb_id", "facebook_id", "freebase_mid", "freebase_id", "tvrage_id")
+    more = ("wikidata_id", "instagram_id", "tiktok_id", "twitter_id", "youtube_id")
+    return dict.fromkeys(names + more)
