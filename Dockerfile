@@ -14,4 +14,7 @@ RUN pip install --no-cache-dir --no-deps --no-build-isolation -e .
 RUN useradd --create-home marquee
 USER marquee
 EXPOSE 8000
-CMD ["uvicorn", "api.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--no-access-log"]
+CMD ["uvicorn", "api.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", \
+     "--http", "api.serving:GuardedHttpTools", "--timeout-keep-alive", "5", \
+     "--h11-max-incomplete-event-size", "16384", "--limit-concurrency", "900", \
+     "--timeout-graceful-shutdown", "10", "--no-access-log"]

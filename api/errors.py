@@ -25,6 +25,13 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class PreconditionFailed(AppError):
+    """A conditional write (If-Match) whose condition no longer holds: nothing was changed."""
+
+    status_code = 412
+    code = "precondition_failed"
+
+
 class Unauthorized(AppError):
     status_code = 401
     code = "not_authenticated"

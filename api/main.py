@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.cache import Cache
 from api.db import make_engine, make_sessionmaker
+from api.edges import docs_policies, harden
 from api.handlers import install_error_handlers
 from api.health import router as health_router
 from api.http_cache import HttpCaching
@@ -60,16 +61,22 @@ class StripTrailingSlash:
 
 
 class Marquee(FastAPI):
-    """FastAPI with its HTTP edge outside FastAPI's own layers: trailing slashes, then HTTP
-    caching, whose cache hits are answered before routing. Those layers (telemetry checks,
-    body limit, error middleware) took a tenth of a cache hit's time; errors inside the
-    application are still theirs to render."""
+    """FastAPI with its HTTP edge outside FastAPI's own layers: security headers and CORS
+    (added by `harden`), the body limit, trailing slashes, then HTTP caching, whose cache hits
+    are answered before routing. FastAPI's own layers (telemetry checks, body limit, error
+    middleware) took a tenth of a cache hit's time; errors inside the application are still
+    theirs to render."""
 
     def __init__(self, *args: Any, http_cache_max_age: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._edge = BodyLimit(
+        self._edge: ASGIApp = BodyLimit(
             StripTrailingSlash(HttpCaching(super().__call__, http_cache_max_age))
         )
+
+    def harden(self, settings: Settings, docs: list[tuple[str, FastAPI]]) -> None:
+        """Wrap the edge in the security headers and CORS (api.edges), once every app whose
+        docs pages need their own CSP is built."""
+        self._edge = harden(self._edge, settings.cors_origins, docs_policies(docs))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -177,6 +184,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         redirect_slashes=False,
         http_cache_max_age=settings.HTTP_CACHE_MAX_AGE,
+        # Off, /openapi.json, /docs and /redoc answer 404 (production's default).
+        openapi_url="/openapi.json" if settings.DOCS_ENABLED else None,
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -188,14 +197,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(trending_router)
     app.include_router(movies_router)
     app.include_router(people_router)
-    _mount_tmdb(app)
+    tmdb = _mount_tmdb(app)
+    app.harden(settings, [("", app), ("/3", tmdb)])
     return app
 
 
-def _mount_tmdb(app: FastAPI) -> None:
+def _mount_tmdb(app: FastAPI) -> FastAPI:
     """The TMDB v3 layer at /3, a sub-application with TMDB's error bodies (the native ones
     are untouched); "/3" itself answers its 404 too. Its credentials are masked in the logs."""
     tmdb = create_tmdb_app(app.state)
     app.mount("/3", tmdb)
     app.router.routes.append(Route("/3", tmdb, include_in_schema=False))
     install_log_redaction()
+    return tmdb

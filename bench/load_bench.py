@@ -33,6 +33,7 @@ from typing import Any
 
 import httpx
 
+from api.serving import UVICORN_OPTIONS
 from bench import load_setup as setup
 from bench import naive_sql
 from bench.load_setup import Query
@@ -49,12 +50,12 @@ from bench.load_wrk import (
     uvicorn,
     wrk_version,
 )
-from bench.report import machine, table, write_result
+from bench.report import machine, table, verdict, write_result
 
 NAME = "load"
 ALL_CPUS = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
 # What the Procfile runs, less --workers (compared separately) and --proxy-headers.
-PROCFILE = ["--workers", "1", "--timeout-keep-alive", "5", "--no-access-log"]
+PROCFILE = ["--workers", "1", *UVICORN_OPTIONS, "--no-access-log"]
 TARGET_SEARCH_RATIO = 1.3
 TARGET_CEILING_SHARE = 0.5
 TARGET_RSS_MIB = 200.0
@@ -72,11 +73,6 @@ class Opts:
 
 def log(msg: str) -> None:
     print(f"  {msg}", flush=True)
-
-
-def _verdict(over: float) -> str:
-    """`over`: the figure divided by its target, oriented so that above 1 misses."""
-    return "met" if over <= 1 else f"MISSED by {100 * (over - 1):.0f}%"
 
 
 def _ms(values: Sequence[float], q: float) -> float:
@@ -628,7 +624,7 @@ class LoadBench:
                             f"{api.p50_ms:.2f} / {meili.p50_ms:.2f} ms",
                             f"{ratio:.2f}×",
                             f"≤ {TARGET_SEARCH_RATIO}×",
-                            _verdict(ratio / TARGET_SEARCH_RATIO),
+                            verdict(ratio / TARGET_SEARCH_RATIO),
                         ]
                     )
         for name in ("GET /movies/{id}", "GET /movies/popular"):
@@ -642,7 +638,7 @@ class LoadBench:
                         f"{api.rps:,.0f} / {bare.rps:,.0f}",
                         f"{100 * share:.0f}%",
                         f"≥ {100 * TARGET_CEILING_SHARE:.0f}%",
-                        _verdict(TARGET_CEILING_SHARE / share),
+                        verdict(TARGET_CEILING_SHARE / share),
                     ]
                 )
         peak = max((r.rss_mib for k, r in self.res.items() if k[0] == "api"), default=0.0)

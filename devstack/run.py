@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from api.db import make_engine, make_sessionmaker
 from api.movies.models import Movie
+from api.serving import UVICORN_OPTIONS
 from api.settings import DATA_DIR
 from importer.tmdb import import_tmdb
 
@@ -176,6 +177,7 @@ def serve(services: list[Child]) -> int:
     uvicorn = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory"]
     uvicorn += ["--host", "127.0.0.1", "--port", port]
     uvicorn += ["--timeout-graceful-shutdown", str(GRACE_SECONDS)]
+    uvicorn += UVICORN_OPTIONS  # header size and slow-client limits (api.serving)
     children = [
         Child.command("API", uvicorn),
         Child.command("worker", [sys.executable, "-m", "worker.cli", "worker"]),

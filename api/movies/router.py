@@ -23,6 +23,7 @@ from api.movies.schemas import (
     MovieUpdate,
 )
 from api.pagination import Page, PageParams
+from api.preconditions import CONDITIONAL, IfMatch, IfMatchDep, lock_current, tagged
 from api.settings import Settings
 from indexer.query import MovieFilters, SortSpec
 
@@ -144,28 +145,55 @@ async def get_movie(
     return await cached_json(request, [movie_scope(movie_id)], build)
 
 
-@router.post("/movies", status_code=status.HTTP_201_CREATED)
+async def _unchanged(
+    session: AsyncSession, settings: Settings, movie_id: int, if_match: IfMatch | None
+) -> None:
+    """With If-Match: the movie locked for this write, and 412 unless it still answers with
+    that ETag (a movie that is gone is left to the write's own 404)."""
+    if if_match is not None and await lock_current(session, service.movie_row(movie_id)):
+        if_match.require(await _answer(session, settings, movie_id))
+
+
+@router.post("/movies", status_code=status.HTTP_201_CREATED, response_model=MoviePublic)
 async def create_movie(
     session: SessionDep, settings: SettingsDep, _: AdminUser, body: MovieCreate
-) -> MoviePublic:
-    """Admins: add a movie (genres and people by id or by name); searchable within seconds."""
+) -> Response:
+    """Admins: add a movie (genres and people by id or by name); searchable within seconds.
+    The answer carries the movie's ETag."""
     movie_id = await service.create_movie(session, body)
-    return await _answer(session, settings, movie_id)
+    return tagged(await _answer(session, settings, movie_id), status.HTTP_201_CREATED)
 
 
-@router.put("/movies/{movie_id:int}")
-@router.patch("/movies/{movie_id:int}")
+@router.put("/movies/{movie_id:int}", response_model=MoviePublic, responses=CONDITIONAL)
+@router.patch("/movies/{movie_id:int}", response_model=MoviePublic, responses=CONDITIONAL)
 async def update_movie(
-    session: SessionDep, settings: SettingsDep, _: AdminUser, movie_id: MovieId, body: MovieUpdate
-) -> MoviePublic:
-    """Admins: change a movie (PUT and PATCH alike: only the fields sent change)."""
+    session: SessionDep,
+    settings: SettingsDep,
+    _: AdminUser,
+    movie_id: MovieId,
+    body: MovieUpdate,
+    if_match: IfMatchDep,
+) -> Response:
+    """Admins: change a movie (PUT and PATCH alike: only the fields sent change). With
+    If-Match, 412 if the movie changed since; the answer carries its new ETag."""
+    await _unchanged(session, settings, movie_id, if_match)
     await service.update_movie(session, movie_id, body)
-    return await _answer(session, settings, movie_id)
+    return tagged(await _answer(session, settings, movie_id))
 
 
-@router.delete("/movies/{movie_id:int}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_movie(session: SessionDep, _: AdminUser, movie_id: MovieId) -> Response:
-    """Admins: delete a movie with its reviews and list entries; gone from search within seconds."""
+@router.delete(
+    "/movies/{movie_id:int}", status_code=status.HTTP_204_NO_CONTENT, responses=CONDITIONAL
+)
+async def delete_movie(
+    session: SessionDep,
+    settings: SettingsDep,
+    _: AdminUser,
+    movie_id: MovieId,
+    if_match: IfMatchDep,
+) -> Response:
+    """Admins: delete a movie with its reviews and list entries; gone from search within seconds.
+    With If-Match, 412 if the movie changed since."""
+    await _unchanged(session, settings, movie_id, if_match)
     await service.delete_movie(session, movie_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -34,6 +34,11 @@ async def create_movie(session: AsyncSession, data: MovieCreate) -> int:
     await session.flush()
     await record_changes(session, [movie.id], await people.people_of(session, [movie.id]))
     return movie.id
+
+
+def movie_row(movie_id: int) -> Select[int | None]:
+    """The movie's row, to lock before a conditional write (api.preconditions.lock_current)."""
+    return select(col(Movie.id)).where(col(Movie.id) == movie_id)
 
 
 async def update_movie(session: AsyncSession, movie_id: int, data: MovieUpdate) -> None:

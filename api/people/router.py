@@ -13,6 +13,7 @@ from api.movies.present import movie_item_fields
 from api.pagination import Page
 from api.people import queries, service
 from api.people.schemas import PersonDetails, PersonListItem, PersonUpdate
+from api.preconditions import CONDITIONAL, IfMatchDep, lock_current, tagged
 from api.search.service import search_people_page
 
 router = APIRouter(tags=["people"])
@@ -72,15 +73,19 @@ async def get_person(
     return await cached_json(request, [CATALOG, person_scope(person_id)], build)
 
 
-@router.patch("/people/{person_id:int}")
+@router.patch("/people/{person_id:int}", response_model=PersonDetails, responses=CONDITIONAL)
 async def update_person(
     session: SessionDep,
     settings: SettingsDep,
     _: AdminUser,
     person_id: PersonId,
     body: PersonUpdate,
-) -> PersonDetails:
+    if_match: IfMatchDep,
+) -> Response:
     """Admins: edit a person; every movie they appear in is searchable under the new name
-    within a couple of seconds."""
+    within a couple of seconds. With If-Match (the ETag of GET /people/{id}), 412 if they
+    changed since; the answer carries their new ETag."""
+    if if_match is not None and await lock_current(session, service.person_row(person_id)):
+        if_match.require(await _details(session, settings.IMAGE_BASE_URL, person_id))
     await service.update_person(session, person_id, body)
-    return await _details(session, settings.IMAGE_BASE_URL, person_id)
+    return tagged(await _details(session, settings.IMAGE_BASE_URL, person_id))

@@ -1,13 +1,20 @@
 """People decisions: an admin's edit of a person, reaching every document that names them.
 Never commits."""
 
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from api.errors import NotFound
 from api.outbox import record_changes
 from api.people import queries
 from api.people.models import Person
 from api.people.schemas import PersonUpdate
+
+
+def person_row(person_id: int) -> Select[int | None]:
+    """The person's row, to lock before a conditional edit (api.preconditions.lock_current)."""
+    return select(col(Person.id)).where(col(Person.id) == person_id)
 
 
 async def update_person(session: AsyncSession, person_id: int, data: PersonUpdate) -> None:

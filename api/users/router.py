@@ -22,6 +22,15 @@ from api.users.security import create_access_token
 router = APIRouter(tags=["accounts"])
 
 
+def _no_store(response: Response) -> None:
+    """Answers holding a secret (a token, a new API key) are kept by no cache (RFC 6749 5.1)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+
+
+NoStore = Depends(_no_store)
+
+
 def _public(user: User) -> UserPublic:
     return UserPublic.model_validate(user, from_attributes=True)
 
@@ -32,7 +41,7 @@ async def register_user(session: SessionDep, body: UserRegister) -> UserPublic:
     return _public(await service.register(session, body))
 
 
-@router.post("/auth/token")
+@router.post("/auth/token", dependencies=[NoStore])
 async def issue_token(
     session: SessionDep,
     settings: SettingsDep,
@@ -52,7 +61,7 @@ async def read_me(user: CurrentUser) -> UserPublic:
     return _public(user)
 
 
-@router.post("/users/me/api-keys", status_code=status.HTTP_201_CREATED)
+@router.post("/users/me/api-keys", status_code=status.HTTP_201_CREATED, dependencies=[NoStore])
 async def create_api_key(
     session: SessionDep, user: CurrentUser, body: ApiKeyCreate
 ) -> ApiKeyCreated:
