@@ -40,7 +40,8 @@ class CastCredit(SQLModel, table=True):
     __tablename__ = "cast_credit"
     __table_args__ = (
         sa.Index("ix_cast_credit_movie_order", "movie_id", "billing_order"),
-        sa.Index("ix_cast_credit_person", "person_id", "movie_id"),
+        # Covers what a person's derived fields read (migration 0006).
+        sa.Index("ix_cast_credit_person", "person_id", "movie_id", "billing_order"),
         TABLE_ARGS,
     )
 
@@ -147,7 +148,7 @@ class CrewCredit(SQLModel, table=True):
     __tablename__ = "crew_credit"
     __table_args__ = (
         sa.Index("ix_crew_credit_movie", "movie_id", "position"),
-        sa.Index("ix_crew_credit_person", "person_id", "movie_id"),
+        sa.Index("ix_crew_credit_person", "person_id", "movie_id", "job", "department"),
         TABLE_ARGS,
     )
 

@@ -109,7 +109,8 @@ async def _departments(session: AsyncSession, person_ids: Sequence[int]) -> dict
 
 
 def credited_movies(person_ids: Sequence[int]) -> Any:
-    """(person id, movie id) of every credit of these people, each pair once."""
+    """(person id, movie id) of every credit of these people (a pair may repeat: a director
+    who also wrote it)."""
     return union_all(
         select(col(CastCredit.person_id), col(CastCredit.movie_id)).where(
             col(CastCredit.person_id).in_(person_ids)
@@ -155,20 +156,30 @@ async def person_sources(session: AsyncSession, person_ids: Sequence[int]) -> li
 
 
 async def _known_for(session: AsyncSession, person_ids: Sequence[int]) -> dict[int, list[Any]]:
+    """Each person's KNOWN_FOR most popular movies, ranked by the database: a prolific
+    person's other credits never leave it."""
     credits = credited_movies(person_ids)
-    stmt = (
+    pairs = select(credits.c[0].label("pid"), credits.c[1].label("mid")).distinct().subquery()
+    rank = func.row_number().over(
+        partition_by=pairs.c.pid, order_by=(col(Movie.popularity).desc(), col(Movie.id))
+    )
+    ranked = (
         select(
-            credits.c[0], col(Movie.id), col(Movie.title), col(Movie.poster_path),
-            col(Movie.release_date),
+            pairs.c.pid, col(Movie.id), col(Movie.title), col(Movie.poster_path),
+            col(Movie.release_date), rank.label("n"),
         )
-        .join(Movie, col(Movie.id) == credits.c[1])
-        .distinct()
-        .order_by(credits.c[0], col(Movie.popularity).desc(), col(Movie.id))
+        .join(Movie, col(Movie.id) == pairs.c.mid)
+        .subquery()
     )  # fmt: skip
+    stmt = (
+        select(ranked.c.pid, ranked.c.id, ranked.c.title, ranked.c.poster_path)
+        .add_columns(ranked.c.release_date)
+        .where(ranked.c.n <= KNOWN_FOR)
+        .order_by(ranked.c.pid, ranked.c.n)
+    )
     known: dict[int, list[Any]] = defaultdict(list)
     for pid, *movie in (await session.execute(stmt)).all():
-        if len(known[pid]) < KNOWN_FOR:
-            known[pid].append(tuple(movie))
+        known[pid].append(tuple(movie))
     return known
 
 
