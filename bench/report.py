@@ -176,3 +176,8 @@ def pct(values: Sequence[float], q: float) -> float:
         return float("nan")
     s = sorted(values)
     return s[min(len(s) - 1, max(0, round(q / 100 * len(s) + 0.5) - 1))]
+
+
+def verdict(over: float) -> str:
+    """`over`: the figure divided by its target, oriented so that above 1 misses."""
+    return "met" if over <= 1 else f"MISSED by {100 * (over - 1):.0f}%"
