@@ -29,11 +29,15 @@ WIDENED = (
 
 
 def _replace(table: str, name: str, columns: list[str]) -> None:
-    # The new index first: the person_id foreign key needs an index at every moment on MySQL.
-    op.create_index(f"{name}_new", table, columns, unique=False)
+    if op.get_bind().dialect.name in ("mysql", "mariadb"):
+        # One statement: the person_id foreign key needs an index at every moment.
+        op.execute(
+            f"ALTER TABLE `{table}` DROP INDEX `{name}`, "
+            f"ADD INDEX `{name}` ({', '.join(f'`{c}`' for c in columns)})"
+        )
+        return
     op.drop_index(name, table_name=table)
     op.create_index(name, table, columns, unique=False)
-    op.drop_index(f"{name}_new", table_name=table)
 
 
 def upgrade() -> None:
