@@ -14,6 +14,7 @@ from api.pagination import MAX_PER_PAGE, PageParams
 from api.settings import Settings
 from api.users.models import User
 from api.users.security import read_access_token
+from api.users.tokens import SignIn, token_user
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -52,16 +53,23 @@ async def _settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
-async def _current_user(
+async def _current_sign_in(
     session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(_bearer)]
-) -> User:
+) -> SignIn:
     if not token:
         raise Unauthorized("Sign in: send 'Authorization: Bearer <token>'")
-    user_id = read_access_token(token, settings.SECRET_KEY)
-    user = await session.get(User, user_id) if user_id is not None else None
-    if user is None:
-        raise Unauthorized("The token is invalid or has expired", "invalid_token")
-    return user
+    claims = read_access_token(token, settings.SECRET_KEY)
+    user = await token_user(session, claims) if claims is not None else None
+    if user is None or claims is None:
+        raise Unauthorized("The token is invalid, has expired or was revoked", "invalid_token")
+    return SignIn(user, claims)
+
+
+CurrentSignIn = Annotated[SignIn, Depends(_current_sign_in)]
+
+
+async def _current_user(sign_in: CurrentSignIn) -> User:
+    return sign_in.user
 
 
 async def _admin_user(user: Annotated[User, Depends(_current_user)]) -> User:

@@ -57,6 +57,17 @@ class Invalid(AppError):
         self.loc = loc
 
 
+class TooManyRequests(AppError):
+    """A rate limit is spent (api.ratelimit): 429, with the whole seconds to wait."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, detail: str, retry_after: int, code: str | None = None):
+        super().__init__(detail, code, headers={"Retry-After": str(retry_after)})
+        self.retry_after = retry_after
+
+
 class ServiceUnavailable(AppError):
     status_code = 503
     code = "service_unavailable"

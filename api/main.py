@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.audit import service as audit
+from api.audit.router import router as audit_router
 from api.cache import Cache
 from api.db import make_engine, make_sessionmaker
 from api.edges import docs_policies, harden
@@ -21,6 +23,7 @@ from api.limits import BodyLimit
 from api.lists.router import router as lists_router
 from api.movies.router import router as movies_router
 from api.people.router import router as people_router
+from api.ratelimit import RateLimits
 from api.redis_pipe import RedisPipe
 from api.reviews.router import router as reviews_router
 from api.search.client import SearchConnector
@@ -118,7 +121,7 @@ async def _bootstrap_admin(app: FastAPI, settings: Settings) -> bool:
         return True
     try:
         async with asyncio.timeout(ADMIN_ATTEMPT_SECONDS), app.state.sessionmaker() as session:
-            await users_service.ensure_admin(session, email, password)
+            await users_service.ensure_admin(session, email, password, audit.STARTUP)
             await session.commit()
     except Exception as exc:  # noqa: BLE001 - whatever the database says, the API still serves
         log.warning("admin bootstrap failed (retrying): %s: %s", type(exc).__name__, exc)
@@ -156,6 +159,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = make_engine(settings.DATABASE_URL)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.redis = _redis(settings.REDIS_URL)
+    app.state.rate_limits = RateLimits(app.state.redis, settings)  # on the queue's Redis
     cache_redis = _redis(settings.CACHE_REDIS_URL) if settings.CACHE_REDIS_URL else None
     pipe = _pipe(settings)
     app.state.cache = Cache(cache_redis or app.state.redis, settings.CACHE_TTL_SECONDS, pipe)
@@ -197,6 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(trending_router)
     app.include_router(movies_router)
     app.include_router(people_router)
+    app.include_router(audit_router)
     tmdb = _mount_tmdb(app)
     app.harden(settings, [("", app), ("/3", tmdb)])
     return app

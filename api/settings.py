@@ -2,13 +2,24 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from limits import parse_many
+from pydantic import AfterValidator, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "development-only-secret-key-change-me-in-production"
 DATA_DIR = Path(".data")
+
+
+def _rate_limits(value: str) -> str:
+    """A rate limit in the `limits` notation ("5/minute;20/hour": each must hold): refused at
+    start-up when it does not parse."""
+    parse_many(value)
+    return value
+
+
+RateLimit = Annotated[str, AfterValidator(_rate_limits)]
 
 
 class Settings(BaseSettings):
@@ -40,6 +51,13 @@ class Settings(BaseSettings):
     # /docs, /redoc and /openapi.json (and /3's); off by default in production.
     DOCS_ENABLED: bool = Field(default_factory=lambda data: data.get("ENVIRONMENT") != "production")
     MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=0)
+    # Rate limits (api.ratelimit), in the `limits` notation; several, ";"-separated, must all
+    # hold, the longer windows making the wait grow. Failed sign-ins per account and per client
+    # address, registrations per address, and /3 requests per API key.
+    RATE_LIMIT_LOGIN_ACCOUNT: RateLimit = "5/minute;20/hour;100/day"
+    RATE_LIMIT_LOGIN_ADDRESS: RateLimit = "20/minute;100/hour;500/day"
+    RATE_LIMIT_REGISTER_ADDRESS: RateLimit = "30/hour;100/day"
+    RATE_LIMIT_API_KEY: RateLimit = "50/second"
     # TMDB's legacy GET forms of the /3 login (tmdbsimple sends them): the password travels
     # in the URL, so they answer only when switched on.
     TMDB_COMPAT_LEGACY_GET_LOGIN: bool = False

@@ -75,6 +75,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 UTF8MB4 = "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+ROOMY_LIMIT = "100000/minute"
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PASSWORD_HASH = hash_password("password123")
 
@@ -129,6 +130,12 @@ async def settings(meili_server, api_cache: bool) -> Settings:  # type: ignore[n
         CACHE_TTL_SECONDS=API_CACHE_TTL if api_cache else 0,
         ADMIN_EMAIL=None,
         ADMIN_PASSWORD=None,
+        # Every test signs in and registers from one address: the limits' own tests
+        # (tests/api/test_rate_limits.py) install tight ones where they check them.
+        RATE_LIMIT_LOGIN_ACCOUNT=ROOMY_LIMIT,
+        RATE_LIMIT_LOGIN_ADDRESS=ROOMY_LIMIT,
+        RATE_LIMIT_REGISTER_ADDRESS=ROOMY_LIMIT,
+        RATE_LIMIT_API_KEY=ROOMY_LIMIT,
     )
 
 

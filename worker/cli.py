@@ -20,6 +20,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from api.audit import service as audit
 from api.db import make_engine, make_sessionmaker
 from api.errors import NotFound
 from api.jobs import Job, enqueue
@@ -136,7 +137,7 @@ async def _create_admin(email: str, password: str) -> None:
     engine = make_engine(get_settings().DATABASE_URL)
     try:
         async with make_sessionmaker(engine)() as session:
-            await users_service.ensure_admin(session, email, password)
+            await users_service.ensure_admin(session, email, password, audit.CLI)
             await session.commit()
     finally:
         await engine.dispose()

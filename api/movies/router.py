@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from api.audit.service import Actor
 from api.cache import CATALOG, movie_scope, today_iso
 from api.deps import AdminUser, PageDep, SessionDep, SettingsDep
 from api.errors import NotFound
@@ -156,11 +157,11 @@ async def _unchanged(
 
 @router.post("/movies", status_code=status.HTTP_201_CREATED, response_model=MoviePublic)
 async def create_movie(
-    session: SessionDep, settings: SettingsDep, _: AdminUser, body: MovieCreate
+    session: SessionDep, settings: SettingsDep, admin: AdminUser, body: MovieCreate
 ) -> Response:
     """Admins: add a movie (genres and people by id or by name); searchable within seconds.
     The answer carries the movie's ETag."""
-    movie_id = await service.create_movie(session, body)
+    movie_id = await service.create_movie(session, body, Actor.admin(admin))
     return tagged(await _answer(session, settings, movie_id), status.HTTP_201_CREATED)
 
 
@@ -169,7 +170,7 @@ async def create_movie(
 async def update_movie(
     session: SessionDep,
     settings: SettingsDep,
-    _: AdminUser,
+    admin: AdminUser,
     movie_id: MovieId,
     body: MovieUpdate,
     if_match: IfMatchDep,
@@ -177,7 +178,7 @@ async def update_movie(
     """Admins: change a movie (PUT and PATCH alike: only the fields sent change). With
     If-Match, 412 if the movie changed since; the answer carries its new ETag."""
     await _unchanged(session, settings, movie_id, if_match)
-    await service.update_movie(session, movie_id, body)
+    await service.update_movie(session, movie_id, body, Actor.admin(admin))
     return tagged(await _answer(session, settings, movie_id))
 
 
@@ -187,14 +188,14 @@ async def update_movie(
 async def delete_movie(
     session: SessionDep,
     settings: SettingsDep,
-    _: AdminUser,
+    admin: AdminUser,
     movie_id: MovieId,
     if_match: IfMatchDep,
 ) -> Response:
     """Admins: delete a movie with its reviews and list entries; gone from search within seconds.
     With If-Match, 412 if the movie changed since."""
     await _unchanged(session, settings, movie_id, if_match)
-    await service.delete_movie(session, movie_id)
+    await service.delete_movie(session, movie_id, Actor.admin(admin))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

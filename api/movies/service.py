@@ -1,11 +1,14 @@
-"""Catalog decisions: creating, updating and deleting movies. Never commits."""
+"""Catalog decisions: creating, updating and deleting movies, each with its audit entry.
+Never commits."""
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from typing import Any
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from api.audit import service as audit
 from api.errors import Invalid, NotFound
 from api.movies import queries
 from api.movies.models import CastCredit, Genre, Movie, MovieDirector
@@ -22,7 +25,7 @@ _SCALARS = (
 )  # fmt: skip
 
 
-async def create_movie(session: AsyncSession, data: MovieCreate) -> int:
+async def create_movie(session: AsyncSession, data: MovieCreate, actor: audit.Actor) -> int:
     """The new movie's id (its changes flushed, not committed)."""
     fields = data.model_dump(include=set(_SCALARS), exclude_none=True)
     fields.setdefault("original_title", data.title)
@@ -33,6 +36,9 @@ async def create_movie(session: AsyncSession, data: MovieCreate) -> int:
     await _replace_relations(session, movie, data)
     await session.flush()
     await record_changes(session, [movie.id], await people.people_of(session, [movie.id]))
+    # The values stored: defaults applied, genres and people resolved to their ids.
+    stored = await _audited(session, movie.id, {*data.model_fields_set, "original_title"})
+    await audit.record(session, actor, "create", "movie", movie.id, audit.created(stored))
     return movie.id
 
 
@@ -41,8 +47,11 @@ def movie_row(movie_id: int) -> Select[int | None]:
     return select(col(Movie.id)).where(col(Movie.id) == movie_id)
 
 
-async def update_movie(session: AsyncSession, movie_id: int, data: MovieUpdate) -> None:
+async def update_movie(
+    session: AsyncSession, movie_id: int, data: MovieUpdate, actor: audit.Actor
+) -> None:
     movie = await _existing(session, movie_id)
+    before = await _audited(session, movie_id, data.model_fields_set)
     credited = set(await people.people_of(session, [movie_id]))
     for name in _SCALARS:
         if name in data.model_fields_set:
@@ -53,16 +62,59 @@ async def update_movie(session: AsyncSession, movie_id: int, data: MovieUpdate) 
     # Everyone credited before or after: their popularity and best-known films may move.
     credited.update(await people.people_of(session, [movie_id]))
     await record_changes(session, [movie_id], sorted(credited))
+    after = await _audited(session, movie_id, data.model_fields_set)
+    await audit.record(session, actor, "update", "movie", movie_id, audit.updated(before, after))
 
 
-async def delete_movie(session: AsyncSession, movie_id: int) -> None:
+async def delete_movie(session: AsyncSession, movie_id: int, actor: audit.Actor) -> None:
     movie = await session.get(Movie, movie_id)
     if movie is None:
         raise NotFound(f"Movie {movie_id} not found", "movie_not_found")
     credited = await people.people_of(session, [movie_id])
+    gone = await _audited(session, movie_id, AUDITED)
     # Dependents (credits, genres, reviews, list entries) go by ON DELETE CASCADE.
     await session.execute(delete(Movie).where(col(Movie.id) == movie_id))
     await record_changes(session, [movie_id], credited)
+    await audit.record(session, actor, "delete", "movie", movie_id, audit.deleted(gone))
+
+
+async def _audited(session: AsyncSession, movie_id: int, names: Collection[str]) -> dict[str, Any]:
+    """The movie's values of the fields `names` (of AUDITED) as its audit entries record them,
+    people and genres by id and name; read from the database (flush changes first)."""
+    wanted = [name for name in AUDITED if name in names]
+    values: dict[str, Any] = {}
+    scalars = [col(getattr(Movie, name)) for name in wanted if name in _SCALARS]
+    if scalars:
+        row = (await session.execute(select(*scalars).where(col(Movie.id) == movie_id))).one()
+        values.update(row._asdict())
+    for name in wanted:
+        if name in _RELATIONS:
+            values[name] = await _RELATIONS[name](session, movie_id)
+    return values
+
+
+async def _genre_values(session: AsyncSession, movie_id: int) -> list[dict[str, Any]]:
+    rows = await session.execute(queries.genres_of([movie_id]))
+    return [{"id": genre_id, "name": name} for _, genre_id, name in rows]
+
+
+async def _cast_values(session: AsyncSession, movie_id: int) -> list[dict[str, Any]]:
+    rows = await session.execute(queries.cast_of(movie_id))
+    return [{"id": c.id, "name": c.name, "character": c.character, "order": c.order} for c in rows]
+
+
+async def _director_values(session: AsyncSession, movie_id: int) -> list[dict[str, Any]]:
+    rows = await session.execute(queries.directors_of([movie_id]))
+    return [{"id": person_id, "name": name} for _, person_id, name in rows]
+
+
+_RELATIONS: dict[str, Callable[[AsyncSession, int], Awaitable[list[dict[str, Any]]]]] = {
+    "genres": _genre_values,
+    "cast": _cast_values,
+    "directors": _director_values,
+}
+# What a movie's audit entries record: the fields an admin's body may change.
+AUDITED = (*_SCALARS, *_RELATIONS)
 
 
 async def _existing(session: AsyncSession, movie_id: int) -> Movie:

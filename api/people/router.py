@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.audit.service import Actor
 from api.cache import CATALOG, PEOPLE, SEARCH, person_scope
 from api.deps import AdminUser, PageDep, SessionDep, SettingsDep
 from api.errors import NotFound
@@ -77,7 +78,7 @@ async def get_person(
 async def update_person(
     session: SessionDep,
     settings: SettingsDep,
-    _: AdminUser,
+    admin: AdminUser,
     person_id: PersonId,
     body: PersonUpdate,
     if_match: IfMatchDep,
@@ -87,5 +88,5 @@ async def update_person(
     changed since; the answer carries their new ETag."""
     if if_match is not None and await lock_current(session, service.person_row(person_id)):
         if_match.require(await _details(session, settings.IMAGE_BASE_URL, person_id))
-    await service.update_person(session, person_id, body)
+    await service.update_person(session, person_id, body, Actor.admin(admin))
     return tagged(await _details(session, settings.IMAGE_BASE_URL, person_id))

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from api.audit import service as audit
 from api.errors import Conflict, Forbidden, NotFound
 from api.movies.models import Movie
 from api.outbox import record_changes
@@ -69,7 +70,8 @@ async def update_review(
 async def delete_review(
     session: AsyncSession, actor: User, movie_id: int, user_id: int | None = None
 ) -> None:
-    """Remove the actor's review of the movie, or (admins only) the review of `user_id`."""
+    """Remove the actor's review of the movie, or (admins only) the review of `user_id`: an
+    admin's removal of someone else's goes to the audit trail."""
     author_id = actor.id if user_id is None else user_id
     assert author_id is not None
     if author_id != actor.id and not actor.is_admin:
@@ -78,15 +80,40 @@ async def delete_review(
     review = await _existing(session, author_id, movie_id)
     await session.execute(delete(Review).where(col(Review.id) == review.id))
     await _move_votes(session, movie_id, -review.rating, -1)
+    if author_id != actor.id:
+        await _audit_removal(session, actor, review)
 
 
 async def remove_user_reviews(session: AsyncSession, user_id: int) -> list[int]:
     """Take every rating of the user out of its movie's votes and delete the reviews; returns
     the movie ids. Call it before deleting the user (the cascade alone would leave the votes)."""
-    listed = select(col(Review.movie_id)).where(col(Review.user_id) == user_id)
-    movie_ids = sorted(set((await session.execute(listed)).scalars()))
+    movie_ids = await _rated_movie_ids(session, user_id)
     if not movie_ids:
         return []
+    await _lock_movies(session, movie_ids)
+    return await _take_out_reviews(session, user_id)
+
+
+async def remove_account_reviews(session: AsyncSession, user_id: int) -> list[int]:
+    """remove_user_reviews for an account deleted in this transaction, exact whatever its
+    owner does meanwhile: the user's row is locked after the movies, so a rating of theirs in
+    flight commits first and is taken out, and a later one fails with the account (its review
+    row needs the user's row). Movies first, as every rating locks its movie before touching
+    its author's row: no deadlock with the ratings of anyone."""
+    await _lock_movies(session, await _rated_movie_ids(session, user_id))
+    user = select(col(User.id)).where(col(User.id) == user_id).with_for_update()
+    await session.execute(user)
+    return await _take_out_reviews(session, user_id)
+
+
+async def _rated_movie_ids(session: AsyncSession, user_id: int) -> list[int]:
+    listed = select(col(Review.movie_id)).where(col(Review.user_id) == user_id)
+    return sorted(set((await session.execute(listed)).scalars()))
+
+
+async def _lock_movies(session: AsyncSession, movie_ids: list[int]) -> None:
+    if not movie_ids:
+        return
     # Several movies at once: locked in id order, so this cannot deadlock with another such call.
     locks = (
         select(col(Movie.id))
@@ -95,14 +122,27 @@ async def remove_user_reviews(session: AsyncSession, user_id: int) -> list[int]:
         .with_for_update()
     )
     await session.execute(locks)
+
+
+async def _take_out_reviews(session: AsyncSession, user_id: int) -> list[int]:
+    # A locking read sees the reviews as they are now, not as the transaction's snapshot did.
     current = select(Review).where(col(Review.user_id) == user_id).with_for_update()
     reviews = list(
         (await session.execute(current.execution_options(populate_existing=True))).scalars()
     )
+    if not reviews:
+        return []
     for review in reviews:
         await _move_votes(session, review.movie_id, -review.rating, -1)
     await session.execute(delete(Review).where(col(Review.id).in_([r.id for r in reviews])))
     return sorted({r.movie_id for r in reviews})
+
+
+async def _audit_removal(session: AsyncSession, admin: User, review: Review) -> None:
+    assert review.id is not None
+    fields = ("movie_id", "user_id", "rating", "content", "created_at")
+    gone = audit.deleted({name: getattr(review, name) for name in fields})
+    await audit.record(session, audit.Actor.admin(admin), "delete", "review", review.id, gone)
 
 
 async def _lock_movie(session: AsyncSession, movie_id: int) -> None:

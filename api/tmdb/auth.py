@@ -10,7 +10,8 @@ from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBear
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.deps import SessionDep
-from api.tmdb.errors import INVALID_API_KEY, TmdbError
+from api.ratelimit import rate_limits
+from api.tmdb.errors import INVALID_API_KEY, RATE_LIMITED, TmdbError
 from api.types import utcnow
 from api.users import api_keys
 from api.users.api_keys import KeyHolder
@@ -39,16 +40,29 @@ async def require_app_key(
     query_key: Annotated[str | None, Security(_query_key)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer_key)],
 ) -> KeyHolder:
-    """The key's holder, or TMDB's 401 (code 7) for a missing, unknown or revoked key."""
+    """The key's holder, or TMDB's 401 (code 7) for a missing, unknown or revoked key, or
+    TMDB's 429 (code 25, with Retry-After) once the key's RATE_LIMIT_API_KEY is spent."""
     key = presented_key(query_key, bearer)
     holder = await api_keys.find_active(session, key) if key else None
     if holder is None:
         raise TmdbError(INVALID_API_KEY)
+    await _within_budget(request, holder.key_id)
     now = utcnow()
     if holder.needs_touch(now):
         # After the answer, in a transaction of its own: no write (or lock) in the request's.
         background.add_task(_record_use, request, holder.key_id, now)
     return holder
+
+
+async def _within_budget(request: Request, key_id: int) -> None:
+    """One Redis round trip (api.ratelimit). No X-RateLimit-* headers: tmdbv3api needs both
+    Remaining and Reset or neither, and knowing them would cost a second round trip."""
+    limits = rate_limits(request)
+    wait = await limits.api_key_wait(key_id)
+    if wait:
+        allowed = min(item.amount for item in limits.api_key)
+        message = f"Your request count (#) is over the allowed limit of ({allowed})."
+        raise TmdbError(RATE_LIMITED._replace(message=message), {"Retry-After": str(wait)})
 
 
 async def _record_use(request: Request, key_id: int, now: datetime) -> None:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import SessionDep, SettingsDep
+from api.ratelimit import ClientLimits, ClientLimitsDep
 from api.settings import Settings
 from api.tmdb import sessions
 from api.tmdb.auth import AppKey
@@ -78,11 +79,15 @@ async def new_request_token(session: SessionDep, holder: AppKey) -> RequestToken
 
 @router.post("/token/validate_with_login")
 async def validate_with_login(
-    session: SessionDep, holder: AppKey, body: Annotated[LoginBody | None, Body()] = None
+    session: SessionDep,
+    holder: AppKey,
+    limits: ClientLimitsDep,
+    body: Annotated[LoginBody | None, Body()] = None,
 ) -> RequestToken:
-    """Approve a request token with the account's email (`username`) and password."""
+    """Approve a request token with the account's email (`username`) and password (within
+    /auth/token's sign-in limits: 429, code 25, past them)."""
     login = body or LoginBody()
-    return await _approve(session, holder, login)
+    return await _approve(session, holder, login, limits)
 
 
 @router.get("/token/validate_with_login")
@@ -90,6 +95,7 @@ async def validate_with_login_legacy(
     session: SessionDep,
     settings: SettingsDep,
     holder: AppKey,
+    limits: ClientLimitsDep,
     username: Annotated[str | None, Query()] = None,
     password: Annotated[str | None, Query()] = None,
     request_token: Annotated[str | None, Query()] = None,
@@ -97,7 +103,7 @@ async def validate_with_login_legacy(
     """The legacy GET form (tmdbsimple's): only with TMDB_COMPAT_LEGACY_GET_LOGIN=true."""
     _require_legacy_login(settings)
     login = LoginBody(username=username, password=password, request_token=request_token)
-    return await _approve(session, holder, login)
+    return await _approve(session, holder, login, limits)
 
 
 @router.post("/session/new")
@@ -134,13 +140,16 @@ async def delete_session(
     return Succeeded()
 
 
-async def _approve(session: AsyncSession, holder: KeyHolder, login: LoginBody) -> RequestToken:
+async def _approve(
+    session: AsyncSession, holder: KeyHolder, login: LoginBody, limits: ClientLimits
+) -> RequestToken:
     """26 without a username or password, 33 for a token that does not work, 30 for a wrong
     login (the same whether or not the email exists)."""
     if not login.username or not login.password:
         raise TmdbError(MISSING_LOGIN)
     row = await sessions.live_request_token(session, login.request_token, holder.key_id)
-    user = await accounts.authenticate(session, login.username, login.password)
+    email, password = login.username, login.password
+    user = await limits.sign_in(email, lambda: accounts.authenticate(session, email, password))
     if user is None or user.id is None:
         raise TmdbError(BAD_LOGIN)
     row.user_id = user.id

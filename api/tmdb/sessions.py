@@ -119,6 +119,15 @@ async def revoke_session(session: AsyncSession, session_id: str | None, key_id: 
         raise TmdbError(SESSION_NOT_FOUND)
 
 
+async def end_user_sessions(session: AsyncSession, user_id: int, now: datetime) -> None:
+    """End every session of the user at once, and drop the request tokens they approved that
+    no app has used yet (each would still make a session): what a password change does."""
+    live = col(TmdbSession.user_id) == user_id, col(TmdbSession.revoked_at).is_(None)
+    await session.execute(update(TmdbSession).where(*live).values(revoked_at=now))
+    approved = col(TmdbRequestToken.user_id) == user_id
+    await session.execute(delete(TmdbRequestToken).where(approved))
+
+
 async def find_session(
     session: AsyncSession, session_id: str | None, key_id: int, now: datetime
 ) -> tuple[User, int, datetime | None] | None:

@@ -1,4 +1,4 @@
-"""The account tables: users and their API keys."""
+"""The account tables: users, their API keys and their revoked sign-in tokens."""
 
 from datetime import datetime
 
@@ -17,6 +17,11 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     display_name: str = Field(max_length=100)
     is_admin: bool = Field(default=False)
+    # Carried by each access token; raising it (a password change) ends every token issued
+    # before, with no row per token.
+    token_version: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=sa.Column(UTCDateTime, nullable=False)
     )
@@ -49,3 +54,23 @@ class ApiKey(SQLModel, table=True):
     revoked_at: datetime | None = Field(
         default=None, sa_column=sa.Column(UTCDateTime, nullable=True)
     )
+
+
+class RevokedToken(SQLModel, table=True):
+    """A signed-out access token (its `jti`): refused until it expires, then purged."""
+
+    __tablename__ = "revoked_token"
+    __table_args__ = (
+        sa.Index("ix_revoked_token_expires", "expires_at"),
+        sa.Index("ix_revoked_token_user", "user_id"),
+        TABLE_ARGS,
+    )
+
+    token_id: str = Field(sa_column=sa.Column(sa.CHAR(32), primary_key=True))
+    user_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    )
+    revoked_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(UTCDateTime, nullable=False)
+    )
+    expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))

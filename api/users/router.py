@@ -1,18 +1,22 @@
-"""Accounts endpoints: register, token, me, API keys."""
+"""Accounts endpoints: register, token, sign-out, me (password, deletion), API keys."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.deps import CurrentSignIn, CurrentUser, SessionDep, SettingsDep
 from api.errors import Unauthorized
-from api.users import api_keys, service
+from api.ratelimit import ClientLimitsDep
+from api.types import utcnow
+from api.users import account, api_keys, service, tokens
 from api.users.models import ApiKey, User
 from api.users.schemas import (
+    AccountDeletion,
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyPublic,
+    PasswordChange,
     Token,
     UserPublic,
     UserRegister,
@@ -36,8 +40,12 @@ def _public(user: User) -> UserPublic:
 
 
 @router.post("/auth/register", status_code=status.HTTP_201_CREATED)
-async def register_user(session: SessionDep, body: UserRegister) -> UserPublic:
-    """Create an account (email, password of 8+ characters, optional display name)."""
+async def register_user(
+    session: SessionDep, body: UserRegister, limits: ClientLimitsDep
+) -> UserPublic:
+    """Create an account (email, password of 8+ characters, optional display name); 429 past
+    RATE_LIMIT_REGISTER_ADDRESS from one address."""
+    await limits.register()
     return _public(await service.register(session, body))
 
 
@@ -46,19 +54,52 @@ async def issue_token(
     session: SessionDep,
     settings: SettingsDep,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    limits: ClientLimitsDep,
 ) -> Token:
-    """Sign in (OAuth2 password form: username is the email): a bearer access token."""
-    user = await service.authenticate(session, form.username, form.password)
+    """Sign in (OAuth2 password form: username is the email): a bearer access token. 429 past
+    RATE_LIMIT_LOGIN_ACCOUNT or RATE_LIMIT_LOGIN_ADDRESS failures, right password or not."""
+    user = await limits.sign_in(
+        form.username, lambda: service.authenticate(session, form.username, form.password)
+    )
     if user is None or user.id is None:
         raise Unauthorized("Wrong email or password", "invalid_credentials")
-    token = create_access_token(user.id, settings.SECRET_KEY, settings.ACCESS_TOKEN_MINUTES)
+    minutes = settings.ACCESS_TOKEN_MINUTES
+    token = create_access_token(user.id, settings.SECRET_KEY, minutes, user.token_version)
     return Token(access_token=token)
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def sign_out(session: SessionDep, sign_in: CurrentSignIn) -> Response:
+    """Sign out: the token this is called with stops working at once (others stay signed in)."""
+    await tokens.sign_out(session, sign_in.claims, utcnow())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/users/me")
 async def read_me(user: CurrentUser) -> UserPublic:
     """The signed-in user's account."""
     return _public(user)
+
+
+@router.put("/users/me/password", status_code=status.HTTP_204_NO_CONTENT)
+async def change_password(
+    session: SessionDep, user: CurrentUser, body: PasswordChange, limits: ClientLimitsDep
+) -> Response:
+    """Change your password (403 if the current one is wrong; wrong ones count as failed
+    sign-ins): every token issued before, this
+    one included, and your TMDB sessions stop working; sign in again with the new one."""
+    await account.change_password(session, limits, user, body)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/users/me", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_account(
+    session: SessionDep, user: CurrentUser, body: AccountDeletion, limits: ClientLimitsDep
+) -> Response:
+    """Delete your account (403 if the password is wrong), with your reviews (their ratings
+    leave the movies' votes as if never made), lists, API keys and sessions."""
+    await account.delete_account(session, limits, user, body.password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/users/me/api-keys", status_code=status.HTTP_201_CREATED, dependencies=[NoStore])

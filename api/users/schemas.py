@@ -17,6 +17,20 @@ class UserRegister(StrictBody):
     display_name: DisplayName | None = None
 
 
+# A password given to confirm who you are: any string, checked against the stored hash (capped,
+# as at registration, so no one makes the server hash a megabyte).
+GivenPassword = Annotated[str, StringConstraints(max_length=128)]
+
+
+class PasswordChange(StrictBody):
+    current_password: GivenPassword
+    new_password: Password
+
+
+class AccountDeletion(StrictBody):
+    password: GivenPassword
+
+
 class UserPublic(BaseModel):
     id: int
     email: str

@@ -287,9 +287,12 @@ class TestEnsureAdmin:
         account = await make_account()
         await service.ensure_admin(db, account.user.email.upper(), "new admin password")
         await db.commit()
-        me = await client.get("/users/me", headers=account.headers)
-        assert me.json()["is_admin"] is True
-        assert (await sign_in(client, account.user.email, "new admin password")).status_code == 200
+        # A new password ends the account's sign-ins, as a password change does.
+        assert (await client.get("/users/me", headers=account.headers)).status_code == 401
+        signed_in = await sign_in(client, account.user.email, "new admin password")
+        assert signed_in.status_code == 200
+        headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+        assert (await client.get("/users/me", headers=headers)).json()["is_admin"] is True
         assert (await sign_in(client, account.user.email, "password123")).status_code == 401
         count = await db.execute(
             select(func.count()).select_from(User).where(col(User.email) == account.user.email)

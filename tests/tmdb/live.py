@@ -27,11 +27,12 @@ from api.settings import Settings
 from api.users import api_keys
 from api.users.models import User
 from devstack.servers import die_with_parent, free_port
-from tests.conftest import PASSWORD_HASH
+from tests.conftest import PASSWORD_HASH, ROOMY_LIMIT
 
 ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 30.0
 T = TypeVar("T")
+ROOMY_LIMITS = ("LOGIN_ACCOUNT", "LOGIN_ADDRESS", "REGISTER_ADDRESS", "API_KEY")
 PASSWORD = "password123"  # tests.conftest.PASSWORD_HASH's
 
 
@@ -58,6 +59,7 @@ def server_env(settings: Settings) -> dict[str, str]:
         "MEILI_INDEX": settings.MEILI_INDEX,
         "SECRET_KEY": settings.SECRET_KEY,
         "CACHE_TTL_SECONDS": "0",
+        **{f"RATE_LIMIT_{name}": ROOMY_LIMIT for name in ROOMY_LIMITS},
         "ADMIN_EMAIL": "",
         "ADMIN_PASSWORD": "",
         "PYTHONUNBUFFERED": "1",  # the access log reaches its file as each request ends

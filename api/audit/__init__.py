@@ -1,0 +1,1 @@
+"""The audit trail: who changed what in the catalog and the accounts, and when."""
