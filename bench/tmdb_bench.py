@@ -50,7 +50,11 @@ async def _key_and_ids() -> tuple[str, list[int], list[str]]:
     try:
         async with make_sessionmaker(engine)() as session:
             user = User.model_validate(
-                {"email": "bench-tmdb@example.com", "password_hash": hash_password("bench-pass")}
+                {
+                    "email": "bench-tmdb@example.com",
+                    "password_hash": hash_password("bench-pass"),
+                    "display_name": "bench",
+                }
             )
             session.add(user)
             await session.flush()
