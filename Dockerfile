@@ -4,6 +4,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 COPY requirements.lock pyproject.toml ./
 RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY api ./api
+COPY web ./web
 COPY indexer ./indexer
 COPY importer ./importer
 COPY worker ./worker

@@ -6,6 +6,7 @@ import base64
 import hashlib
 from collections.abc import Iterable, Mapping
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import (
@@ -37,13 +38,15 @@ CORS_MAX_AGE = 600
 
 class SecurityHeaders:
     """Adds the precomputed headers to every answer's start: the common ones, the path's CSP
-    (a docs page's own, else API_POLICY) and, when the request came over HTTPS (uvicorn's
-    --proxy-headers sets the scheme from a trusted proxy's X-Forwarded-Proto), HSTS."""
+    (a docs page's own, else API_POLICY, unless the answer carries its own: the web app's
+    pages, see web_policy) and, when the request came over HTTPS (uvicorn's --proxy-headers
+    sets the scheme from a trusted proxy's X-Forwarded-Proto), HSTS."""
 
     def __init__(self, app: ASGIApp, page_policies: Mapping[str, str]) -> None:
         self.app = app
         self.plain = _with_policy(API_POLICY)
         self.pages = {path: _with_policy(policy) for path, policy in page_policies.items()}
+        self.own_policy = (COMMON, [*COMMON, HSTS])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,12 +54,15 @@ class SecurityHeaders:
             return
         path: str = scope["path"]
         headers = self.pages.get(path.rstrip("/") or "/", self.plain)
-        extra = headers[scope.get("scheme") == "https"]
+        https = scope.get("scheme") == "https"
 
         async def secured(message: Message) -> None:
             if message["type"] == "http.response.start":
+                sent = message.get("headers", ())
+                own = any(k.lower() == b"content-security-policy" for k, _ in sent)
+                extra = (self.own_policy if own else headers)[https]
                 # A new list: extending the one sent could grow a list its sender reuses.
-                message["headers"] = [*message.get("headers", ()), *extra]
+                message["headers"] = [*sent, *extra]
             await send(message)
 
         await self.app(scope, receive, secured)
@@ -81,6 +87,18 @@ def harden(app: ASGIApp, cors_origins: list[str], page_policies: Mapping[str, st
             max_age=CORS_MAX_AGE,
         )
     return SecurityHeaders(app, page_policies)
+
+
+def web_policy(image_base_url: str) -> str:
+    """The web app's pages (api.web): its own scripts and styles only, posters from the
+    configured image base's origin, the API on this origin."""
+    parts = urlsplit(image_base_url)
+    images = f" {parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; "
+        f"img-src 'self' data:{images}; connect-src 'self'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
 
 
 def docs_policies(apps: Iterable[tuple[str, FastAPI]]) -> dict[str, str]:

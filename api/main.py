@@ -34,6 +34,7 @@ from api.tmdb.logs import install_log_redaction
 from api.trending.router import router as trending_router
 from api.users import service as users_service
 from api.users.router import router as users_router
+from api.web import mount_web
 from indexer import SearchFailed, SearchUnavailable
 
 log = logging.getLogger(__name__)
@@ -203,6 +204,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(people_router)
     app.include_router(audit_router)
     tmdb = _mount_tmdb(app)
+    mount_web(app, settings)
     app.harden(settings, [("", app), ("/3", tmdb)])
     return app
 
