@@ -108,7 +108,7 @@ class TestTrailingSlash:
 
 
 class TestErrorEnvelope:
-    @pytest.mark.parametrize("path", ["/nope", "/nope/", "/movies/1/nope", "/"])
+    @pytest.mark.parametrize("path", ["/nope", "/nope/", "/movies/1/nope", "/movies/nope/"])
     async def test_unknown_path_is_404_envelope(self, client: AsyncClient, path: str) -> None:
         response = await client.get(path)
         assert response.status_code == 404
