@@ -12,10 +12,12 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from starlette.types import Scope
 
 from api.redis_pipe import RedisPipe
 
@@ -53,6 +55,16 @@ def person_scope(person_id: int) -> str:
     return f"person:{person_id}"
 
 
+def key_scope(digest: str) -> str:
+    """An API key's marker (its SHA-256 hex digest): VALID and the key's id while the key
+    works (`Cache.admit`), a random value once it is revoked (`Cache.bump`, as any scope)."""
+    return f"key:{digest}"
+
+
+# How a marker that admits its holder starts; an id follows.
+VALID = b"valid:"
+
+
 def etag_of(body: bytes) -> bytes:
     return b'"' + hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b'"'
 
@@ -84,17 +96,31 @@ class Entry:
     stamp: bytes
     etag: bytes | None = None
     body: bytes | None = None
+    marker: bytes | None = None  # the marker read with them, when one was asked for
+
+
+class Gate(Protocol):
+    """Who may be answered a stored answer before routing, and what a hit owes once it is sent
+    (api.tmdb.auth.KeyGate: /3's API keys, whose check the route would otherwise make)."""
+
+    def marker(self, scope: Scope) -> str | None:
+        """The marker (a scope such as `key_scope`) read with the answer, whose value must
+        start with VALID for the hit to be served; None: the request goes to its route."""
+
+    async def served(self, scope: Scope, marker: str, value: bytes) -> None:
+        """Called once the hit is sent, with the marker's value. Never raises."""
 
 
 @dataclass(frozen=True, slots=True)
 class CachedRead:
     """What a cached route's answer for one URL depends on: what the route reads of the URL
-    (`read_target`), the scopes whose versions key it, and `vary`, a value (or a function
-    giving it) that also keys it."""
+    (`read_target`), the scopes whose versions key it, `vary`, a value (or a function giving
+    it) that also keys it, and the gate a hit must pass when the route checks a credential."""
 
     target: str
     scopes: tuple[str, ...]
     vary: str | Callable[[], str] = ""
+    gate: Gate | None = None
 
     def name(self) -> str:
         return _name(self.target, self.vary() if callable(self.vary) else self.vary)
@@ -138,31 +164,53 @@ class Cache:
         self._distrust_until = time.monotonic() + DISTRUST_SECONDS
         log.debug("cache unavailable: %s", exc)
 
-    async def lookup(self, name: str, scopes: Iterable[str]) -> Entry | None:
-        """The scopes' versions and the answer stored for `name`, read in one MGET (atomic, no
-        script to run); None when the answer must be built uncached (Redis out or not
-        trusted, or a version missing: see `_start_versions`)."""
+    async def lookup(
+        self, name: str, scopes: Iterable[str], marker: str | None = None
+    ) -> Entry | None:
+        """The scopes' versions and the answer stored for `name` (and the `marker`'s value,
+        when asked: a missing one is not started), read in one MGET (atomic, no script to
+        run); None when the answer must be built uncached (Redis out or not trusted, or a
+        version missing: see `_start_versions`)."""
         assert self.redis is not None
         if not self.trusted:
             return None
         version_keys = _version_keys(tuple(scopes))
+        keys = [*version_keys, f"{ANSWERS}:{name}"]
+        if marker is not None:
+            keys.append(_version_key(marker))
         try:
             if self.pipe is not None:
-                *versions, value = await self.pipe.call("MGET", *version_keys, f"{ANSWERS}:{name}")
+                values = await self.pipe.call("MGET", *keys)
             else:
-                *versions, value = await self.redis.mget([*version_keys, f"{ANSWERS}:{name}"])
+                values = await self.redis.mget(keys)
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return None
+        marked = values.pop() if marker is not None else None
+        *versions, value = values
         if None in versions:
             # New, or evicted by a memory-bounded Redis: no stored answer can be current.
             started = await self._start_versions(version_keys)
-            return None if started is None else Entry(b".".join(started))
+            return None if started is None else Entry(b".".join(started), marker=marked)
         stamp = b".".join(versions)
         if value is not None and value.startswith(stamp + b"\n"):
             start = len(stamp) + 1  # slice once: answers run to tens of KB
-            return Entry(stamp, value[start : start + ETAG_LENGTH], value[start + ETAG_LENGTH :])
-        return Entry(stamp)
+            etag, body = value[start : start + ETAG_LENGTH], value[start + ETAG_LENGTH :]
+            return Entry(stamp, etag, body, marked)
+        return Entry(stamp, marker=marked)
+
+    async def admit(self, marker: str, ident: int, ttl_seconds: int) -> None:
+        """Mark `marker` VALID for `ident` for a while, unless it holds a value already: a
+        bumped (revoked) marker is never overwritten, so a check that raced the bump cannot
+        revive it. Best effort: a failure only sends hits through their routes."""
+        if not self.enabled:
+            return
+        assert self.redis is not None
+        try:
+            value = VALID + str(ident).encode()
+            await self.redis.set(_version_key(marker), value, nx=True, ex=ttl_seconds)
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
 
     async def _start_versions(self, keys: tuple[str, ...]) -> list[bytes] | None:
         """Give versions that are missing a fresh random value (an answer stored under an

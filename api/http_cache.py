@@ -1,7 +1,8 @@
 """HTTP caching of public reads: an ETag on every public GET, 304 when the client has it,
 Cache-Control saying who may keep the answer and for how long, and cache hits answered here,
-before routing. Public is opt-in: only answers whose route declared them so (`cached_json`);
-every other answer is `private, no-store`."""
+before routing (those of routes behind a credential, /3's, only once their gate admits them).
+Public is opt-in: only answers whose route declared them so (`cached_json`); every other
+answer is `private, no-store`."""
 
 import functools
 from collections.abc import Awaitable, Callable, Iterable
@@ -15,9 +16,11 @@ from pydantic import BaseModel
 from starlette.datastructures import Headers, MutableHeaders, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.cache import MAX_REMEMBERED, Cache, CachedRead, etag_of, json_of
+from api.cache import MAX_REMEMBERED, VALID, Cache, CachedRead, Entry, Gate, etag_of, json_of
 
 PRIVATE = "private, no-store"
+_PRIVATE_HEADER = (b"cache-control", PRIVATE.encode())
+_JSON_HEADER = (b"content-type", b"application/json")
 
 # Longer query strings are answered uncached: what is remembered per URL stays bounded
 # (about 40 MB at most) whatever URLs clients make up. Real ones are a few hundred bytes.
@@ -101,12 +104,20 @@ async def cached_json(
     if not cache.enabled or not cacheable(request.scope):
         return Response(content=json_of(await build()), media_type="application/json")
     read = CachedRead(read_target(request), tuple(scopes), vary)
+    return Response(content=await cached_body(request, read, build), media_type="application/json")
+
+
+async def cached_body(
+    request: Request, read: CachedRead, build: Callable[[], Awaitable[BaseModel | bytes]]
+) -> bytes:
+    """The JSON for `read` from the cache, or built (and stored) now; remembers the URL's read,
+    so the next hit is answered before routing. Only with the cache on, for a `cacheable` URL."""
+    cache: Cache = request.app.state.cache
     name = read.name()
     cache.remember(request_target(request.scope), read)
     missed: tuple[str, bytes] | None = request.scope.get(MISSED)
     stamp = missed[1] if missed is not None and missed[0] == name else None
-    body = await cache.get_or_build(name, read.scopes, build, stamp)
-    return Response(content=body, media_type="application/json")
+    return await cache.get_or_build(name, read.scopes, build, stamp)
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:
@@ -145,28 +156,29 @@ class HttpCaching:
         cache: Cache | None = getattr(scope["app"].state, "cache", None)
         if cache is None or not cache.enabled or not cacheable(scope):
             return False
-        target = request_target(scope)
-        read = cache.reads.get(target)
+        read = cache.reads.get(request_target(scope))
         if read is None:
             return False
-        name = read.name()
-        found = await cache.lookup(name, read.scopes)
+        if read.gate is not None:
+            return await _gated_hit(cache, scope, read, read.gate, send)
+        found = await _stored(cache, scope, read)
         if found is None:
             return False
+        await self._send_public(scope, found, send)
+        return True
+
+    async def _send_public(self, scope: Scope, found: Entry, send: Send) -> None:
         etag, body = found.etag, found.body
-        if etag is None or body is None:
-            scope[MISSED] = (name, found.stamp)
-            return False
-        headers = [(b"content-type", b"application/json"), (b"etag", etag), self.public_header]
+        assert etag is not None and body is not None
+        headers = [_JSON_HEADER, (b"etag", etag), self.public_header]
         if_none_match = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
         if if_none_match is not None and matches(if_none_match.decode("latin-1"), etag.decode()):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
-            return True
+            return
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-        return True
 
     async def _tagged(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Tag a 200 that its route declared public; mark every other answer private."""
@@ -203,6 +215,41 @@ class HttpCaching:
             return
         await send(start)
         await send({"type": "http.response.body", "body": body})
+
+
+async def _stored(
+    cache: Cache, scope: Scope, read: CachedRead, marker: str | None = None
+) -> Entry | None:
+    """The stored answer (with `marker`'s value, when one is asked for), or None: a miss
+    leaves the versions it read for the route (MISSED), so it builds with no second lookup."""
+    name = read.name()
+    found = await cache.lookup(name, read.scopes, marker)
+    if found is None:
+        return None
+    if found.etag is None or found.body is None:
+        scope[MISSED] = (name, found.stamp)
+        return None
+    return found
+
+
+async def _gated_hit(cache: Cache, scope: Scope, read: CachedRead, gate: Gate, send: Send) -> bool:
+    """A hit behind a credential: the gate names the credential's marker, read in the same
+    lookup; anything but a valid one (no credential, an unknown or revoked one) goes to the
+    route, whose own check answers. Sent as the route sends it: private, with no ETag (a
+    shared cache must not hand it to a client without the credential)."""
+    marker = gate.marker(scope)
+    if marker is None:
+        return False
+    found = await _stored(cache, scope, read, marker)
+    if found is None or found.marker is None or not found.marker.startswith(VALID):
+        return False
+    body = found.body or b""
+    length = (b"content-length", str(len(body)).encode())
+    headers = [_JSON_HEADER, length, _PRIVATE_HEADER]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+    await gate.served(scope, marker, found.marker)
+    return True
 
 
 def _without_body(send: Send) -> Send:

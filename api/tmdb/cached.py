@@ -1,7 +1,7 @@
-"""Cached /3 answers: the app's Redis cache, used after the route's dependencies (the API key
-check) have run. Never `api.http_cache.cached_json` under /3: that one remembers the URL so the
-HTTP layer answers the next hit before routing, which would skip the key check (and the key is
-not in the URL when it comes as a Bearer token)."""
+"""Cached /3 answers: the app's Redis cache, shared with every key, behind the API key check.
+The first answer for a URL goes through routing (and `require_app_key`); the HTTP layer then
+answers the URL's hits before routing, but only through the key gate (api.tmdb.auth.KEY_GATE):
+the key's validity is a marker in the cache's Redis, read in the same lookup as the answer."""
 
 from collections.abc import Awaitable, Callable, Iterable
 
@@ -9,7 +9,8 @@ from fastapi import Request, Response
 from pydantic import BaseModel
 
 from api.cache import Cache, CachedRead, json_of
-from api.http_cache import cacheable, read_target
+from api.http_cache import cacheable, cached_body, read_target
+from api.tmdb.auth import KEY_GATE
 
 
 async def cached_answer(
@@ -22,10 +23,9 @@ async def cached_answer(
     query parameters the route declares (so not by the key, nor by ignored extras), and by
     `vary` as native answers are (`today_iso` for date windows, the index for searches)."""
     cache: Cache = request.app.state.cache
-    scopes = tuple(scopes)
     if cache.enabled and cacheable(request.scope):
-        name = CachedRead(read_target(request), scopes, vary).name()
-        body = await cache.get_or_build(name, scopes, build)
+        read = CachedRead(read_target(request), tuple(scopes), vary, KEY_GATE)
+        body = await cached_body(request, read, build)
     else:
         body = json_of(await build())
     return Response(content=body, media_type="application/json")

@@ -10,6 +10,7 @@ from api.ratelimit import ClientLimits
 from api.reviews.service import remove_account_reviews
 from api.tmdb.sessions import end_user_sessions
 from api.types import utcnow
+from api.users import api_keys
 from api.users.models import User
 from api.users.schemas import PasswordChange
 from api.users.security import hash_password_async, verify_password_async
@@ -43,6 +44,7 @@ async def delete_account(
     assert user.id is not None
     await _confirm(limits, user, password)
     movie_ids = await remove_account_reviews(session, user.id)
+    await api_keys.forget_all(session, user.id)
     stmt = delete(User).where(*_as_confirmed(user))
     if not await _written(session, stmt):
         raise _wrong_password()  # the request's transaction rolls back the reviews' removal

@@ -1,6 +1,7 @@
-"""API keys: issued to a user and shown once, stored as SHA-256, revoked at once; the lookup the
-TMDB-compatible layer authenticates with, and `last_used_at` kept without a write per request.
-Never commits."""
+"""API keys: issued to a user and shown once, stored as SHA-256, revoked at once (the cache's
+marker of the key, which lets /3 hits be answered before routing, is bumped after the commit);
+the lookup the TMDB-compatible layer authenticates with, and `last_used_at` kept without a write
+per request. Never commits."""
 
 import hashlib
 import re
@@ -12,6 +13,8 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from api.after_commit import invalidate_after_commit
+from api.cache import key_scope
 from api.errors import Conflict, NotFound
 from api.types import utcnow
 from api.users.models import ApiKey
@@ -35,6 +38,7 @@ class KeyHolder:
     key_id: int
     user_id: int
     last_used_at: datetime | None
+    digest: str  # the key's SHA-256 (hex): what the cache's marker of the key is named by
 
     def needs_touch(self, now: datetime) -> bool:
         return self.last_used_at is None or now - self.last_used_at >= LAST_USED_PRECISION
@@ -46,6 +50,13 @@ def new_key() -> str:
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def key_digest(key: str) -> str | None:
+    """The stored hash of the key as presented (trimmed, any case), or None when it does not
+    even have the shape of a key."""
+    key = key.strip().lower()
+    return hash_key(key) if _KEY_SHAPE.fullmatch(key) else None
 
 
 async def create(session: AsyncSession, user_id: int, name: str) -> tuple[ApiKey, str]:
@@ -98,20 +109,29 @@ async def revoke(session: AsyncSession, user_id: int, key_id: int) -> None:
         raise NotFound("No such API key", "api_key_not_found")
     row.revoked_at = utcnow()
     await session.flush()
+    invalidate_after_commit(session, [key_scope(row.key_hash)])
+
+
+async def forget_all(session: AsyncSession, user_id: int) -> None:
+    """Bump the cache's markers of the user's keys once the transaction commits: for a change
+    that ends them all (the account's deletion takes their rows with it)."""
+    stmt = select(col(ApiKey.key_hash)).where(*_active_of(user_id))
+    digests = (await session.execute(stmt)).scalars().all()
+    invalidate_after_commit(session, [key_scope(digest) for digest in digests])
 
 
 async def find_active(session: AsyncSession, key: str) -> KeyHolder | None:
     """Whose key this is, if it is one that works (never revoked)."""
-    key = key.strip().lower()
-    if not _KEY_SHAPE.fullmatch(key):
+    digest = key_digest(key)
+    if digest is None:
         return None  # not even the shape of a key: no query
     stmt = select(col(ApiKey.id), col(ApiKey.user_id), col(ApiKey.last_used_at)).where(
-        col(ApiKey.key_hash) == hash_key(key), col(ApiKey.revoked_at).is_(None)
+        col(ApiKey.key_hash) == digest, col(ApiKey.revoked_at).is_(None)
     )
     row = (await session.execute(stmt)).first()
     if row is None or row[0] is None:
         return None
-    return KeyHolder(key_id=row[0], user_id=row[1], last_used_at=row[2])
+    return KeyHolder(key_id=row[0], user_id=row[1], last_used_at=row[2], digest=digest)
 
 
 async def touch(session: AsyncSession, key_id: int, now: datetime) -> None:
