@@ -23,6 +23,7 @@ PAGES = (
     "/",
     "/movie/{movie_id:int}",
     "/person/{person_id:int}",
+    "/genre/{genre_id:int}",
     "/signin",
     "/register",
     "/account",

@@ -1,13 +1,14 @@
 // The router: the URL names the page; links and the back button stay inside the app.
 import { api, session } from './api.js';
 import { h, link, notice, mount, errorBox } from './dom.js';
-import { renderHome } from './search.js';
+import { renderHome, renderGenre } from './search.js';
 import { renderMovie, renderPerson } from './pages.js';
 import { renderSignIn, renderRegister, renderAccount } from './account.js';
 
 const routes = [
   [/^\/$/, () => renderHome(navigate)],
   [/^\/movie\/(\d+)$/, (m) => renderMovie(Number(m[1]))],
+  [/^\/genre\/(\d+)$/, (m) => renderGenre(Number(m[1]), navigate)],
   [/^\/person\/(\d+)$/, (m) => renderPerson(Number(m[1]))],
   [/^\/signin$/, () => renderSignIn(navigate, refreshNav)],
   [/^\/register$/, () => renderRegister(navigate, refreshNav)],
@@ -22,6 +23,7 @@ export function navigate(url, { replace = false } = {}) {
 
 async function render() {
   notice('');
+  document.title = 'Marquee';
   const path = location.pathname.replace(/\/+$/, '') || '/';
   for (const [pattern, page] of routes) {
     const match = path.match(pattern);

@@ -6,7 +6,24 @@ const money = (n) => (n ? `$${Number(n).toLocaleString('en-US')}` : null);
 const names = (list) => (list || []).map((x) => x.name).join(', ');
 
 function fact(label, value) {
-  return value ? [h('dt', {}, label), h('dd', {}, value)] : [];
+  return value && (!Array.isArray(value) || value.length) ? [h('dt', {}, label), h('dd', {}, value)] : [];
+}
+
+function genreLinks(genres) {
+  return (genres || []).flatMap((g, i) => [i ? ', ' : null, link(`/genre/${g.id}`, g.name)]);
+}
+
+const CAST_SHOWN = 30;
+
+// The cast in billing order: the first CAST_SHOWN, and a button for the rest.
+function showCast(box, cast, all = false) {
+  const shown = all ? cast : cast.slice(0, CAST_SHOWN);
+  box.replaceChildren(
+    h('ul', { class: 'people', id: 'cast' }, shown.map((c) =>
+      h('li', {}, link(`/person/${c.id}`, c.name), c.character ? h('span', { class: 'muted' }, ` as ${c.character}`) : null))),
+    cast.length > shown.length ? h('button', { type: 'button', id: 'cast-more', onclick: () => showCast(box, cast, true) },
+      `Show all ${cast.length}`) : null);
+  if (!cast.length) box.firstChild.replaceWith(h('p', { class: 'muted', id: 'cast' }, 'No cast yet.'));
 }
 
 export async function renderMovie(movieId) {
@@ -15,11 +32,11 @@ export async function renderMovie(movieId) {
   const facts = h('dl', { class: 'facts' },
     fact('Released', movie.release_date), fact('Runtime', movie.runtime ? `${movie.runtime} min` : null),
     fact('Status', movie.status), fact('Rating', `${rating(movie)} (${movie.vote_count} votes)`),
-    fact('Genres', names(movie.genres)), fact('Budget', money(movie.budget)), fact('Revenue', money(movie.revenue)),
+    fact('Genres', genreLinks(movie.genres)), fact('Budget', money(movie.budget)), fact('Revenue', money(movie.revenue)),
     fact('Languages', (movie.spoken_languages || []).map((l) => l.name || l.iso_639_1).join(', ')),
     fact('Companies', names(movie.production_companies)), fact('Keywords', names(movie.keywords)));
-  const cast = h('ul', { class: 'people', id: 'cast' }, (movie.cast || []).slice(0, 30).map((c) =>
-    h('li', {}, link(`/person/${c.id}`, c.name), c.character ? h('span', { class: 'muted' }, ` as ${c.character}`) : null)));
+  const cast = h('div', {});
+  showCast(cast, movie.cast || []);
   const crew = h('ul', { class: 'people', id: 'crew' }, (movie.crew || []).slice(0, 30).map((c) =>
     h('li', {}, link(`/person/${c.id}`, c.name), h('span', { class: 'muted' }, ` ${c.job}`))));
   const mine = h('div', { id: 'mine' });
@@ -43,7 +60,7 @@ export async function renderMovie(movieId) {
   showReviews(reviews, movieId, 1);
   if (session.user) showMine(mine, movieId);
   else mine.replaceChildren(h('p', { class: 'muted' }, link('/signin', 'Sign in'), ' to rate, review and keep lists.'));
-  if (session.user && session.user.is_admin) showAdmin(admin, movie, etag);
+  if (session.user && session.user.is_admin) showAdmin(admin, movie, etag, (list) => showCast(cast, list, true));
 }
 
 async function showReviews(box, movieId, page) {
@@ -94,7 +111,56 @@ async function showMine(box, movieId) {
   box.replaceChildren(h('div', { class: 'actions' }, toggle('watchlist', 'Watchlist'), toggle('favorite', 'Favorite')), form);
 }
 
-function showAdmin(box, movie, etag) {
+// The cast being edited: existing people by id, new ones by name; sent whole, in this order.
+function castEditor(initial) {
+  let members = [];
+  let dirty = false;
+  const list = h('ol', { id: 'edit-cast', class: 'cast-edit', 'aria-label': 'Cast being edited' });
+  const name = h('input', { id: 'cast-name', autocomplete: 'off', 'aria-label': 'New cast member name', placeholder: 'Name' });
+  const character = h('input', { id: 'cast-character', autocomplete: 'off', 'aria-label': 'New cast member character', placeholder: 'Character (optional)' });
+  const hint = h('small', { class: 'muted', id: 'cast-hint', 'aria-live': 'polite' });
+  const change = () => { dirty = true; draw(); };
+  const move = (i, by) => { const [m] = members.splice(i, 1); members.splice(i + by, 0, m); change(); };
+  function draw() {
+    list.replaceChildren(...members.map((m, i) => {
+      const role = h('input', { value: m.character || '', 'aria-label': `Character of ${m.name}`, placeholder: 'Character', oninput: (e) => { m.character = e.target.value; dirty = true; } });
+      return h('li', { 'data-name': m.name },
+        h('span', { class: 'who' }, m.name), role,
+        h('button', { type: 'button', class: 'small', 'aria-label': `Move ${m.name} up`, disabled: i === 0, onclick: () => move(i, -1) }, '↑'),
+        h('button', { type: 'button', class: 'small', 'aria-label': `Move ${m.name} down`, disabled: i === members.length - 1, onclick: () => move(i, 1) }, '↓'),
+        h('button', { type: 'button', class: 'small danger', 'aria-label': `Remove ${m.name} from the cast`, onclick: () => { members.splice(i, 1); change(); } }, '✕'));
+    }));
+  }
+  function add() {
+    const who = name.value.trim();
+    if (!who) { hint.textContent = 'Type a name to add.'; name.focus(); return; }
+    members.push({ person_id: null, name: who, character: character.value.trim() });
+    name.value = ''; character.value = '';
+    hint.textContent = `${who} added: save changes to keep it.`;
+    change();
+    name.focus();
+  }
+  const enterAdds = (e) => { if (e.key === 'Enter') { e.preventDefault(); add(); } };
+  name.addEventListener('keydown', enterAdds);
+  character.addEventListener('keydown', enterAdds);
+  const reset = (cast) => {
+    members = [...cast].sort((a, b) => a.order - b.order)
+      .map((c) => ({ person_id: c.id, name: c.name, character: c.character || '' }));
+    dirty = false;
+    draw();
+  };
+  reset(initial);
+  const el = h('fieldset', { class: 'cast-box' }, h('legend', {}, 'Cast'), list,
+    h('div', { class: 'actions' }, name, character, h('button', { type: 'button', id: 'cast-add', onclick: add }, 'Add to cast')), hint);
+  return {
+    el, reset,
+    value: () => (dirty ? members.map((m, order) => ({
+      ...(m.person_id ? { person_id: m.person_id } : { name: m.name }), character: m.character.trim() || null, order,
+    })) : undefined),
+  };
+}
+
+function showAdmin(box, movie, etag, onCast) {
   let tag = etag;
   const field = (label, el) => h('label', {}, label, el);
   const title = h('input', { id: 'edit-title', value: movie.title, required: true });
@@ -102,12 +168,14 @@ function showAdmin(box, movie, etag) {
   overview.value = movie.overview || '';
   const date = h('input', { id: 'edit-date', type: 'date', value: movie.release_date || '' });
   const genres = h('input', { id: 'edit-genres', value: names(movie.genres), 'aria-describedby': 'genres-hint' });
+  const cast = castEditor(movie.cast || []);
   const status = h('p', { id: 'edit-status', 'aria-live': 'polite' });
   const form = h('form', { class: 'admin-form', onsubmit: async (e) => {
     e.preventDefault();
+    delete status.dataset.saved;
     const json = {
       title: title.value.trim(), overview: overview.value.trim(), release_date: date.value || null,
-      genres: genres.value.split(',').map((g) => g.trim()).filter(Boolean),
+      genres: genres.value.split(',').map((g) => g.trim()).filter(Boolean), cast: cast.value(),
     };
     try {
       const answer = await request(`/movies/${movie.id}/`, { method: 'PATCH', json, ifMatch: tag });
@@ -115,10 +183,11 @@ function showAdmin(box, movie, etag) {
       status.textContent = 'Saved: search shows the change within seconds.';
       status.dataset.saved = 'yes';
       document.getElementById('movie-title').firstChild.textContent = answer.data.title;
+      if (json.cast) { cast.reset(answer.data.cast || []); onCast(answer.data.cast || []); }
     } catch (err) { status.textContent = err.message; }
   } },
   h('h2', {}, 'Edit (admin)'), field('Title', title), field('Overview', overview), field('Release date', date),
-  field('Genres', genres), h('small', { id: 'genres-hint', class: 'muted' }, 'Comma-separated names'),
+  field('Genres', genres), h('small', { id: 'genres-hint', class: 'muted' }, 'Comma-separated names'), cast.el,
   h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'edit-save' }, 'Save changes'),
     h('button', { type: 'button', class: 'danger', onclick: async () => {
       if (!window.confirm(`Delete “${movie.title}” for good?`)) return;

@@ -1,5 +1,5 @@
 // The home page: instant search with facets, sort and paging, or browse rows when empty.
-import { api, query } from './api.js';
+import { ApiError, api, query } from './api.js';
 import { h, mount, movieCard, errorBox } from './dom.js';
 
 const SORTS = [
@@ -114,7 +114,7 @@ export function renderHome(navigate) {
       return card;
     }));
     const empty = body.results.length ? null : h('p', { class: 'muted' }, 'No movie matches: try another spelling or fewer filters.');
-    results.replaceChildren(h('div', { class: 'layout' }, facets(body.facets || {}), h('div', {}, chips(), list, empty, pager(body))));
+    results.replaceChildren(h('div', { class: 'layout' }, h('div', { class: 'found' }, chips(), list, empty, pager(body)), facets(body.facets || {})));
     results.dataset.query = state.q;
   }
 
@@ -160,9 +160,42 @@ async function browse(results, signal) {
   const genreList = (await genres).filter((g) => g.movie_count > 0);
   results.replaceChildren(
     genreList.length ? h('nav', { class: 'chips', 'aria-label': 'Genres' }, genreList.map((g) =>
-      h('a', { href: '/' + query({ genre: g.name }), 'data-link': true, class: 'chip' }, g.name))) : null,
+      h('a', { href: `/genre/${g.id}`, 'data-link': true, class: 'chip', 'data-genre-id': g.id }, g.name))) : null,
     ...rows.map(([title, movies, err]) => h('section', { class: 'row', 'aria-label': title },
       h('h2', {}, title),
       err ? errorBox(err) : movies.length ? h('ul', { class: 'strip' }, movies.map((m) => movieCard(m)))
         : h('p', { class: 'muted' }, 'Nothing here yet.'))));
+}
+
+// A genre's page: its movies (most popular first by default), sortable and paged; the URL holds both.
+export async function renderGenre(genreId, navigate) {
+  const p = new URLSearchParams(location.search);
+  const state = { sort: p.get('sort') || 'popularity.desc', page: Number(p.get('page')) || 1 };
+  const genre = (await api('/genres/')).find((g) => g.id === genreId);
+  if (!genre) throw new ApiError(404, 'genre_not_found', 'No such genre.');
+  document.title = `Genre: ${genre.name} — Marquee`;
+  const go = (change) => {
+    const next = { ...state, ...change };
+    navigate(`/genre/${genreId}` + query({ sort: next.sort === 'popularity.desc' ? '' : next.sort, page: next.page > 1 ? next.page : '' }));
+  };
+  const sort = h('select', { id: 'genre-sort', 'aria-label': 'Sort by', onchange: (e) => go({ sort: e.target.value, page: 1 }) },
+    SORTS.filter(([v]) => v).map(([v, label]) => h('option', { value: v, selected: v === state.sort }, label)));
+  const results = h('section', { id: 'genre-results', 'aria-label': `${genre.name} movies`, 'data-state': 'loading' });
+  mount(h('div', { class: 'page-head' }, h('h1', { id: 'genre-name' }, `Genre: ${genre.name}`), sort), results);
+  try {
+    const body = await api('/movies/filter/' + query({ genre: genreId, sort_by: state.sort, page: state.page, per_page: PER_PAGE }));
+    const n = body.total_results;
+    results.replaceChildren(
+      h('p', { class: 'muted', id: 'genre-total', 'data-total': n }, `${n} movie${n === 1 ? '' : 's'}`),
+      body.results.length ? h('ul', { class: 'grid', id: 'genre-list' }, body.results.map((m) => movieCard(m)))
+        : h('p', { class: 'muted' }, 'No movie in this genre yet.'),
+      body.total_pages > 1 ? h('nav', { class: 'pager', 'aria-label': 'Pages' },
+        h('button', { type: 'button', disabled: state.page <= 1, onclick: () => go({ page: state.page - 1 }) }, '← Previous'),
+        h('span', {}, `Page ${state.page} of ${body.total_pages}`),
+        h('button', { type: 'button', disabled: state.page >= body.total_pages, onclick: () => go({ page: state.page + 1 }) }, 'Next →')) : null);
+    results.dataset.state = 'ready';
+  } catch (err) {
+    results.replaceChildren(errorBox(err));
+    results.dataset.state = 'error';
+  }
 }

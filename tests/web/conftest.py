@@ -111,9 +111,14 @@ async def web_stack(
         await res.close()
 
 
-def chromium(width: int = 1280, height: int = 900) -> webdriver.Chrome:
+def chromium(width: int = 1280, height: int = 900, phone: bool = False) -> webdriver.Chrome:
+    """Headless Chromium with a window of width x height; a phone's viewport of that size (headless
+    windows are at least 500 pixels wide) when phone is set."""
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
+    if phone:
+        metrics = {"width": width, "height": height, "pixelRatio": 3.0, "touch": True}
+        options.add_experimental_option("mobileEmulation", {"deviceMetrics": metrics})
     for arg in (
         "--headless=new",
         "--no-sandbox",
@@ -170,6 +175,16 @@ def page(web_stack: WebStack, browser_session: webdriver.Chrome) -> Page:
     driver.delete_all_cookies()
     driver.execute_script("window.localStorage.clear()")
     return Page(driver, web_stack.url)
+
+
+@pytest.fixture
+def phone(web_stack: WebStack) -> Iterator[Page]:
+    """A browser of its own at phone size (390x844), no account signed in."""
+    driver = chromium(390, 844, phone=True)
+    try:
+        yield Page(driver, web_stack.url)
+    finally:
+        driver.quit()
 
 
 __all__ = ["PASSWORD", "Page", "WebStack", "requires_chromium"]

@@ -16,6 +16,8 @@ from worker import sync
 pytestmark = [requires_chromium, pytest.mark.timeout(240)]
 
 INCEPTION, MISSPELLED = 27205, "Incepton"
+WHIPLASH = 244786
+PHONE_WIDTH = 390  # the phone fixture's viewport: 390x844
 
 
 def type_query(page: Page, text: str) -> None:
@@ -57,6 +59,21 @@ class TestServing:
         assert httpx.get(web_stack.url + "/people/999999999").status_code == 404
         assert httpx.get(web_stack.url + "/nope").status_code == 404
         assert httpx.get(web_stack.url + "/health").json()
+        assert isinstance(httpx.get(web_stack.url + "/genres").json(), list)
+        genre_page = httpx.get(web_stack.url + "/genre/18")
+        assert genre_page.headers["content-type"].startswith("text/html")
+        assert httpx.get(web_stack.url + "/genre/drama").status_code == 404
+
+    def test_first_load_is_under_150_kb(self, page: Page) -> None:
+        page.open("/")
+        page.find('section.row[aria-label="Popular"] .card')
+        sizes = page.driver.execute_script(
+            """return performance.getEntries()
+                 .filter((e) => e.entryType === 'navigation' || e.entryType === 'resource')
+                 .filter((e) => e.initiatorType !== 'img' && e.name.startsWith(location.origin))
+                 .map((e) => e.encodedBodySize);"""
+        )
+        assert len(sizes) > 5 and 0 < sum(sizes) < 150_000
 
 
 class TestSearch:
@@ -89,6 +106,74 @@ class TestSearch:
     def test_empty_box_shows_browse_rows(self, page: Page) -> None:
         page.open("/")
         page.find('section.row[aria-label="Popular"] .card')
+
+
+class TestPhoneAndKeyboard:
+    def test_phone_width_search_fits_and_opens_a_movie(self, phone: Page) -> None:
+        phone.open("/")
+        phone.find('section.row[aria-label="Popular"] .card')
+        assert fits(phone)
+        type_query(phone, MISSPELLED)
+        card = phone.find(f'#result-list [data-movie-id="{INCEPTION}"] a')
+        assert fits(phone)
+        box = phone.find("#q").rect
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_WIDTH
+        card.click()
+        phone.until(lambda d: d.current_url.endswith(f"/movie/{INCEPTION}"))
+        phone.find("#cast li a")
+        assert fits(phone)
+
+    def test_tab_from_search_box_reaches_first_result_and_enter_opens_it(self, page: Page) -> None:
+        page.open("/")
+        type_query(page, MISSPELLED)
+        first = page.find("#result-list .card a")
+        movie_id = page.find("#result-list .card").get_attribute("data-movie-id")
+        assert page.driver.switch_to.active_element == page.find("#q")
+        for _ in range(3):
+            page.driver.switch_to.active_element.send_keys(Keys.TAB)
+            if page.driver.switch_to.active_element == first:
+                break
+        assert page.driver.switch_to.active_element == first
+        first.send_keys(Keys.ENTER)
+        page.until(lambda d: d.current_url.endswith(f"/movie/{movie_id}"))
+        page.find("#movie-title")
+
+
+def fits(page: Page, width: int = PHONE_WIDTH) -> bool:
+    """No horizontal scrolling: the page is no wider than the window, and the window no wider than
+    the phone (a phone's browser widens its layout viewport to fit content that overflows)."""
+    script = "return [document.documentElement.scrollWidth, window.innerWidth]"
+    scroll, inner = page.driver.execute_script(script)
+    return bool(scroll <= inner <= width)
+
+
+class TestBrowse:
+    def test_genre_chip_opens_its_page(self, page: Page, web_stack: WebStack) -> None:
+        page.open("/")
+        chip = page.find('nav[aria-label="Genres"] a.chip')
+        name, genre_id = chip.text, chip.get_attribute("data-genre-id")
+        chip.click()
+        page.until(lambda d: d.current_url.endswith(f"/genre/{genre_id}"))
+        assert page.find("#genre-name").text == f"Genre: {name}"
+        page.until(lambda d: d.title.startswith(f"Genre: {name}"))
+        page.until(
+            lambda d: d.find_element("id", "genre-results").get_attribute("data-state") == "ready"
+        )
+        answer = httpx.get(
+            web_stack.url + "/movies/filter",
+            params={"genre": genre_id, "sort_by": "popularity.desc", "per_page": 20},
+        ).json()
+        assert page.find("#genre-total").get_attribute("data-total") == str(answer["total_results"])
+        shown = [c.get_attribute("data-movie-id") for c in page.all("#genre-list .card")]
+        assert shown == [str(m["id"]) for m in answer["results"]]
+        page.find("#genre-list .card a").click()
+        page.find("#movie-title")
+        page.find(f'.facts a[href="/genre/{genre_id}"]').click()
+        page.until(lambda d: d.find_element("id", "genre-name").text == f"Genre: {name}")
+        page.driver.back()
+        page.find("#movie-title")
+        page.driver.back()
+        page.until(lambda d: d.find_element("id", "genre-name").text == f"Genre: {name}")
 
 
 class TestMovieAndPerson:
@@ -140,15 +225,57 @@ class TestAdmin:
         page.until(lambda d: d.find_element("id", "results").get_attribute("data-state") == "ready")
         assert page.find('#result-list [data-movie-id="155"]').text.startswith(title)
 
+    async def test_admin_cast_edit_shows_on_page_and_in_search(
+        self, page: Page, web_stack: WebStack
+    ) -> None:
+        letters = "".join(chr(97 + int(c, 16)) for c in uuid.uuid4().hex[:6])
+        actor, role = f"Ottoline {letters.capitalize()}", "Session drummer"
+        sign_in(page, web_stack.admin_email)
+        page.open(f"/movie/{WHIPLASH}")
+        page.find("#cast-name").send_keys(actor)
+        page.find("#cast-character").send_keys(role, Keys.ENTER)
+        page.find(f'#edit-cast li[data-name="{actor}"]')
+        page.find("#edit-save").click()
+        page.until(
+            lambda d: d.find_element("id", "edit-status").get_attribute("data-saved") == "yes"
+        )
+        assert f"{actor} as {role}" in cast_lines(page)
 
-async def searchable(stack: WebStack, title: str) -> None:
-    """Drain the outbox as the worker does, until search answers the new title."""
+        page.driver.refresh()
+        page.find("#movie-title")
+        page.find("#cast-more").click()
+        page.until(lambda d: f"{actor} as {role}" in cast_lines(page))
+        await searchable(web_stack, actor, WHIPLASH)
+        page.open("/?q=" + quote(actor))
+        page.until(lambda d: d.find_element("id", "results").get_attribute("data-state") == "ready")
+        card = page.find(f'#result-list [data-movie-id="{WHIPLASH}"]')
+        assert actor in card.find_element("css selector", ".cast").text
+
+        page.open(f"/movie/{WHIPLASH}")
+        page.find(f'#edit-cast button[aria-label="Remove {actor} from the cast"]').click()
+        page.until(lambda d: not d.find_elements("css selector", f'li[data-name="{actor}"]'))
+        page.find("#edit-save").click()
+        page.until(
+            lambda d: d.find_element("id", "edit-status").get_attribute("data-saved") == "yes"
+        )
+        assert not any(line.startswith(actor) for line in cast_lines(page))
+        assert cast_lines(page)
+
+
+def cast_lines(page: Page) -> list[str]:
+    """The movie page's cast lines ("Name as Character"), read at once."""
+    script = "return [...document.querySelectorAll('#cast li')].map((li) => li.textContent)"
+    return page.driver.execute_script(script)
+
+
+async def searchable(stack: WebStack, text: str, movie_id: int = 155) -> None:
+    """Drain the outbox as the worker does, until searching text answers the movie."""
     deadline = time.monotonic() + 60
     async with httpx.AsyncClient(base_url=stack.url) as http:
         while time.monotonic() < deadline:
             await sync.drain(stack.resources)
-            body = (await http.get("/movies/search", params={"q": title})).json()
-            if any(r["id"] == 155 for r in body["results"]):
+            body = (await http.get("/movies/search", params={"q": text})).json()
+            if any(r["id"] == movie_id for r in body["results"]):
                 return
             await asyncio.sleep(0.2)
-    raise AssertionError(f"{title!r} never became searchable")
+    raise AssertionError(f"{text!r} never found movie {movie_id}")
