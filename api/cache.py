@@ -9,15 +9,14 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from starlette.types import Scope
 
 from api.redis_pipe import RedisPipe
 
@@ -97,6 +96,11 @@ class Entry:
     etag: bytes | None = None
     body: bytes | None = None
     marker: bytes | None = None  # the marker read with them, when one was asked for
+
+
+# An ASGI scope (what starlette.types.Scope names): spelled out, because the worker imports this
+# module and must not load a web framework (tests/test_layers.py).
+Scope = MutableMapping[str, Any]
 
 
 class Gate(Protocol):
