@@ -151,13 +151,9 @@ def _report(times: dict[str, list[float]]) -> str:
 
 
 def main() -> int:
+    title = "People search: the API against Meilisearch"
     body = asyncio.run(run_async())
-    print(body)
-    machine = report.machine(asyncio.run(stack.mariadb_version()), stack.meili_version())
-    report.write_result(
-        "people-search", "People search: the API against Meilisearch", body, machine,
-        "python -m bench.people_search_bench",
-    )  # fmt: skip
+    stack.publish("people-search", title, body, "python -m bench.people_search_bench")
     return 0
 
 

@@ -176,6 +176,14 @@ async def machine_rows() -> list[tuple[str, str]]:
     return machine(await mariadb_version(), meili_version())
 
 
+def publish(name: str, title: str, body: str, command: str) -> None:
+    """Print the figures, then write them with the machine to bench/results/<name>.md."""
+    from bench.report import write_result
+
+    print(body)
+    write_result(name, title, body, asyncio.run(machine_rows()), command)
+
+
 def settings(database: str, meili: Meili, index: str, secret: str | None = None) -> Settings:
     """The app's and worker's settings for the bench setup (the .env file is ignored)."""
     return Settings(

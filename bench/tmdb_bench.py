@@ -161,13 +161,8 @@ async def run_async() -> str:
 
 
 def main() -> int:
-    body = asyncio.run(run_async())
-    print(body)
-    machine = report.machine(asyncio.run(stack.mariadb_version()), stack.meili_version())
-    report.write_result(
-        "tmdb", "The TMDB-compatible layer against native routes", body, machine,
-        "python -m bench.tmdb_bench",
-    )  # fmt: skip
+    title = "The TMDB-compatible layer against native routes"
+    stack.publish("tmdb", title, asyncio.run(run_async()), "python -m bench.tmdb_bench")
     return 0
 
 

@@ -3,7 +3,7 @@ absent) imported into a database of its own with both indexes built by `marquee 
 and the project's sample catalog without an index. Shared by tests/search and tests/tmdb."""
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -44,12 +44,7 @@ async def tmdb_settings(settings: Settings, meili_server: MeiliServer) -> AsyncI
     tmdb = settings.model_copy(
         update={"DATABASE_URL": url, "MEILI_INDEX": f"tmdb_{uuid.uuid4().hex[:8]}"}
     )
-    await recreate_database(url)
-    await migrate(url)
-    engine = make_engine(url)
-    await import_tmdb(make_sessionmaker(engine), *catalog_files())
-    await _outbox_done(engine)
-    await engine.dispose()
+    await imported_database(url, catalog_files())
     res = await open_resources(tmdb, redis=await connect_redis(tmdb))
     await rebuild_index(res)
     yield tmdb
@@ -58,6 +53,16 @@ async def tmdb_settings(settings: Settings, meili_server: MeiliServer) -> AsyncI
     await res.redis.aclose()
     await res.close()
     await drop_database(url)
+
+
+async def imported_database(url: str, files: Sequence[Path]) -> None:
+    """A fresh database at `url`, migrated, holding the catalog in `files`."""
+    await recreate_database(url)
+    await migrate(url)
+    engine = make_engine(url)
+    await import_tmdb(make_sessionmaker(engine), *files)
+    await _outbox_done(engine)
+    await engine.dispose()
 
 
 async def _outbox_done(engine: Any) -> None:
@@ -74,11 +79,6 @@ async def sample_settings(settings: Settings) -> AsyncIterator[Settings]:
     """A database holding the project's sample catalog (no index): for the operator commands,
     whose every run rebuilds both indexes (on TMDB 5000, ~105k people, that is a minute)."""
     url = f"{settings.DATABASE_URL}_sample"
-    await recreate_database(url)
-    await migrate(url)
-    engine = make_engine(url)
-    await import_tmdb(make_sessionmaker(engine), *(SAMPLE / name for name in SAMPLE_FILES))
-    await _outbox_done(engine)
-    await engine.dispose()
+    await imported_database(url, [SAMPLE / name for name in SAMPLE_FILES])
     yield settings.model_copy(update={"DATABASE_URL": url})
     await drop_database(url)

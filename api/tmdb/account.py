@@ -20,6 +20,7 @@ from api.movies.present import item_fields
 from api.movies.queries import PUBLIC_COLUMNS, with_parts
 from api.pagination import PageParams
 from api.reviews.models import Review
+from api.settings import Settings
 from api.tmdb import shapes
 from api.tmdb.encoding import tmdb_number
 from api.tmdb.errors import AUTH_FAILED, TmdbError, TmdbStatus
@@ -161,9 +162,7 @@ async def list_watchlist(
     sort_by: SortBy = "created_at.asc",
 ) -> Page:
     """The watchlist's movies, in the order they were added."""
-    total, rows = await _listed(session, user, ListKind.WATCHLIST, params, sort_by)
-    base = settings.IMAGE_BASE_URL
-    return Page.build(params, total, [shapes.movie_item(item_fields(r, base)) for r in rows])
+    return await _list_page(session, settings, user, ListKind.WATCHLIST, params, sort_by)
 
 
 @router.get("/{account_id}/favorite/movies", response_model=Page)
@@ -175,7 +174,19 @@ async def list_favorites(
     sort_by: SortBy = "created_at.asc",
 ) -> Page:
     """The favorite movies, in the order they were marked."""
-    total, rows = await _listed(session, user, ListKind.FAVORITE, params, sort_by)
+    return await _list_page(session, settings, user, ListKind.FAVORITE, params, sort_by)
+
+
+async def _list_page(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    kind: ListKind,
+    params: PageParams,
+    sort_by: str,
+) -> Page:
+    """This page of the user's list `kind`, as TMDB list items."""
+    total, rows = await _listed(session, user, kind, params, sort_by)
     base = settings.IMAGE_BASE_URL
     return Page.build(params, total, [shapes.movie_item(item_fields(r, base)) for r in rows])
 

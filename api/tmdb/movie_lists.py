@@ -80,15 +80,8 @@ async def list_upcoming(
 ) -> Response:
     """Movies released from tomorrow to UPCOMING_WINDOW_DAYS ahead, most popular first."""
     today = date.today()
-    window = _window(
-        today + timedelta(days=1), today + timedelta(days=settings.UPCOMING_WINDOW_DAYS)
-    )
-
-    async def build() -> Page:
-        total, items = await _movie_page(session, settings, params, window[0])
-        return Page.build(params, total, items, dates=window[1])
-
-    return await cached_answer(request, [CATALOG], build, vary=today_iso)
+    last = today + timedelta(days=settings.UPCOMING_WINDOW_DAYS)
+    return await _dated_page(request, session, settings, params, today + timedelta(days=1), last)
 
 
 @router.get("/movie/now_playing", response_model=Page)
@@ -97,11 +90,25 @@ async def list_now_playing(
 ) -> Response:
     """Movies released within NOW_PLAYING_WINDOW_DAYS up to today, most popular first."""
     today = date.today()
-    window = _window(today - timedelta(days=settings.NOW_PLAYING_WINDOW_DAYS), today)
+    first = today - timedelta(days=settings.NOW_PLAYING_WINDOW_DAYS)
+    return await _dated_page(request, session, settings, params, first, today)
+
+
+async def _dated_page(
+    request: Request,
+    session: AsyncSession,
+    settings: Settings,
+    params: PageParams,
+    first: date,
+    last: date,
+) -> Response:
+    """The most popular movies released from `first` to `last`, with the `dates` echoed;
+    cached for the day."""
+    filters, dates = _window(first, last)
 
     async def build() -> Page:
-        total, items = await _movie_page(session, settings, params, window[0])
-        return Page.build(params, total, items, dates=window[1])
+        total, items = await _movie_page(session, settings, params, filters)
+        return Page.build(params, total, items, dates=dates)
 
     return await cached_answer(request, [CATALOG], build, vary=today_iso)
 

@@ -92,13 +92,7 @@ def _sub_route(path: str, summary: str, name: str | None = None) -> None:
         ctx = MovieContext(request, session, settings, movie_id)
         return await _sub_resource(ctx, part)
 
-    router.add_api_route(
-        f"/movie/{{movie_id:int}}/{path}",
-        get_sub_resource,
-        methods=["GET"],
-        description=summary,
-        name=f"get_movie_{path.replace('/', '_')}",
-    )
+    _add_route(path, get_sub_resource, summary, f"get_movie_{path.replace('/', '_')}")
 
 
 def _paged_sub_route(path: str, summary: str, name: str | None = None) -> None:
@@ -115,12 +109,19 @@ def _paged_sub_route(path: str, summary: str, name: str | None = None) -> None:
         ctx = MovieContext(request, session, settings, movie_id, params)
         return await _sub_resource(ctx, part)
 
+    _add_route(path, list_sub_resource, summary, f"list_movie_{path}")
+
+
+def _add_route(
+    path: str, endpoint: Callable[..., Awaitable[Response]], summary: str, name: str
+) -> None:
+    """GET /movie/{id}/<path>, answered by `endpoint`."""
     router.add_api_route(
         f"/movie/{{movie_id:int}}/{path}",
-        list_sub_resource,
+        endpoint,
         methods=["GET"],
         description=summary,
-        name=f"list_movie_{path}",
+        name=name,
     )
 
 

@@ -3,13 +3,17 @@ typo-tolerant search (the same index, client and cache scope as native search), 
 (`multi`), keywords and companies by name prefix from the database; TV and collections, which
 Marquee has none of, as empty pages."""
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cache import CATALOG, SEARCH
 from api.deps import SessionDep, SettingsDep
+from api.pagination import PageParams
+from api.settings import Settings
 from api.tmdb import search_queries
 from api.tmdb.cached import cached_answer
 from api.tmdb.paging import PAGE_SIZE, TmdbPage, TmdbPageDep
@@ -29,6 +33,8 @@ SearchQuery = Annotated[str, Query(max_length=500, description="what to look for
 # What TMDB answers a search without a query (clients compare against it).
 EMPTY = orjson.dumps(page(1, 0, []))
 AnyPage = TmdbPage[dict[str, Any]]
+# (total, this page of (id, name)) of what is named with the query's prefix.
+NamedPage = Callable[[AsyncSession, str, PageParams], Awaitable[tuple[int, list[tuple[int, str]]]]]
 
 
 def _empty() -> Response:
@@ -46,17 +52,14 @@ async def search_movie(
 ) -> Response:
     """Movies by title or original title, an exact title first; `year` and
     `primary_release_year` keep those released that year."""
-    q = query.strip()
-    if not q:
-        return _empty()
     filters = year_filter(year, primary_release_year)
 
-    async def build() -> bytes:
+    async def found(q: str) -> bytes:
         client = await meili(request)
         total, movies = await movie_matches(client, settings, q, filters, params)
         return orjson.dumps(page(params.page, total, movies))
 
-    return await cached_answer(request, [SEARCH], build, vary=settings.MEILI_INDEX)
+    return await _searched(request, settings, query, found)
 
 
 @router.get("/search/person", response_model=AnyPage)
@@ -65,15 +68,12 @@ async def search_person(
 ) -> Response:
     """People by name, the most popular first among equal matches, each with the three films
     they are best known for."""
-    q = query.strip()
-    if not q:
-        return _empty()
 
-    async def build() -> bytes:
+    async def found(q: str) -> bytes:
         total, people = await people_matches(await meili(request), settings, q, params)
         return orjson.dumps(page(params.page, total, people))
 
-    return await cached_answer(request, [SEARCH], build, vary=settings.MEILI_INDEX)
+    return await _searched(request, settings, query, found)
 
 
 @router.get("/search/multi", response_model=AnyPage)
@@ -82,11 +82,8 @@ async def search_multi(
 ) -> Response:
     """Movies (as /search/movie) then people (as /search/person), 20 a page, each with its
     `media_type`."""
-    q = query.strip()
-    if not q:
-        return _empty()
 
-    async def build() -> bytes:
+    async def found(q: str) -> bytes:
         client = await meili(request)
         movies_total, movies = await movie_matches(client, settings, q, None, params)
         # The people that follow the movies: from the first past them, as many as fit.
@@ -95,7 +92,18 @@ async def search_multi(
         results = [*map(movie_media_item, movies), *window.people]
         return orjson.dumps(page(params.page, movies_total + window.total, results))
 
-    return await cached_answer(request, [SEARCH], build, vary=settings.MEILI_INDEX)
+    return await _searched(request, settings, query, found)
+
+
+async def _searched(
+    request: Request, settings: Settings, query: str, found: Callable[[str], Awaitable[bytes]]
+) -> Response:
+    """What `found` answers for the query, cached with the index; without a query, an empty
+    page."""
+    q = query.strip()
+    if not q:
+        return _empty()
+    return await cached_answer(request, [SEARCH], lambda: found(q), vary=settings.MEILI_INDEX)
 
 
 @router.get("/search/keyword", response_model=AnyPage)
@@ -103,16 +111,7 @@ async def search_keyword(
     request: Request, session: SessionDep, params: TmdbPageDep, query: SearchQuery = ""
 ) -> Response:
     """Keywords whose name starts with the query, by name."""
-    q = query.strip()
-    if not q:
-        return _empty()
-
-    async def build() -> bytes:
-        total, rows = await search_queries.keywords(session, q, params)
-        items = [{"id": kid, "name": name} for kid, name in rows]
-        return orjson.dumps(page(params.page, total, items))
-
-    return await cached_answer(request, [CATALOG], build)
+    return await _by_name(request, session, params, query, search_queries.keywords, _keyword)
 
 
 @router.get("/search/company", response_model=AnyPage)
@@ -120,16 +119,31 @@ async def search_company(
     request: Request, session: SessionDep, params: TmdbPageDep, query: SearchQuery = ""
 ) -> Response:
     """Production companies whose name starts with the query, by name (no logos kept)."""
+    return await _by_name(request, session, params, query, search_queries.companies, _company)
+
+
+async def _by_name(
+    request: Request,
+    session: AsyncSession,
+    params: PageParams,
+    query: str,
+    find: NamedPage,
+    item: Callable[[int, str], dict[str, Any]],
+) -> Response:
+    """This page of the (id, name) rows `find` has for the query, each shaped by `item`."""
     q = query.strip()
     if not q:
         return _empty()
 
     async def build() -> bytes:
-        total, rows = await search_queries.companies(session, q, params)
-        items = [_company(cid, name) for cid, name in rows]
-        return orjson.dumps(page(params.page, total, items))
+        total, rows = await find(session, q, params)
+        return orjson.dumps(page(params.page, total, [item(i, name) for i, name in rows]))
 
     return await cached_answer(request, [CATALOG], build)
+
+
+def _keyword(keyword_id: int, name: str) -> dict[str, Any]:
+    return {"id": keyword_id, "name": name}
 
 
 def _company(company_id: int, name: str) -> dict[str, Any]:

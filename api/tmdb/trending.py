@@ -29,9 +29,19 @@ def _known(time_window: str) -> str:
     return time_window
 
 
-async def _trending_movies(
-    request: Request, session: SessionDep, settings: SettingsDep, params: TmdbPageDep, window: str
+@router.get("/trending/movie/{time_window}", response_model=Page)
+@router.get("/trending/all/{time_window}", response_model=Page)
+async def list_trending_movies(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    params: TmdbPageDep,
+    time_window: str,
 ) -> Response:
+    """Movies trending over the last `day` or `week` by users' activity, then by popularity;
+    for `all` too (Marquee has no TV and ranks no people)."""
+    window = _known(time_window)
+
     async def build() -> Page:
         total, rows = await queries.page_trending(session, window, utcnow(), params)
         base = settings.IMAGE_BASE_URL
@@ -40,30 +50,6 @@ async def _trending_movies(
         )
 
     return await cached_answer(request, [CATALOG, TRENDING], build)
-
-
-@router.get("/trending/movie/{time_window}", response_model=Page)
-async def list_trending_movies(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    params: TmdbPageDep,
-    time_window: str,
-) -> Response:
-    """Movies trending over the last `day` or `week` by users' activity, then by popularity."""
-    return await _trending_movies(request, session, settings, params, _known(time_window))
-
-
-@router.get("/trending/all/{time_window}", response_model=Page)
-async def list_trending_all(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    params: TmdbPageDep,
-    time_window: str,
-) -> Response:
-    """Everything trending: Marquee's trending movies (it has no TV, ranks no people)."""
-    return await _trending_movies(request, session, settings, params, _known(time_window))
 
 
 @router.get("/trending/person/{time_window}", response_model=Page)

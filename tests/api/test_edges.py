@@ -7,13 +7,11 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import re
 import shlex
 import socket
-import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +26,9 @@ from api.edges import API_POLICY
 from api.main import create_app
 from api.serving import HEAD_TIMEOUT_SECONDS, MAX_HEAD_BYTES, UVICORN_OPTIONS
 from api.settings import Settings
-from devstack.servers import die_with_parent, free_port
+from devstack.servers import free_port
 from tests.conftest import Account
-from tests.tmdb.live import server_env
+from tests.tmdb.live import procfile_web, serving, start_procfile_web
 
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWED = "https://app.example"
@@ -282,11 +280,6 @@ class TestReadyNamesWhatIsDown:
 # -- the serving command, run for real
 
 
-def procfile_web() -> str:
-    [line] = [ln for ln in (ROOT / "Procfile").read_text().splitlines() if ln.startswith("web:")]
-    return line.removeprefix("web:").strip()
-
-
 def has_options(args: list[str]) -> bool:
     """UVICORN_OPTIONS, in order, among `args`."""
     size = len(UVICORN_OPTIONS)
@@ -308,44 +301,13 @@ class TestServingCommands:
 
 
 @pytest.fixture(scope="module")
-def served(
+async def served(
     settings: Settings, engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, int]]:
+) -> AsyncIterator[tuple[str, int]]:
     """The Procfile's web command (one process), on a free port."""
     port, log = free_port(), tmp_path_factory.mktemp("serving") / "uvicorn.log"
-    env = {
-        **server_env(settings),
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "1",
-        "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            ["sh", "-c", f"exec {procfile_web()}"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent(),
-        )
-    try:
-        wait_healthy(port, process, log)
+    async with serving(start_procfile_web(settings, port, log), port, log):
         yield "127.0.0.1", port
-    finally:
-        process.terminate()
-        process.wait(15)
-
-
-def wait_healthy(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text(errors="replace")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError(f"the Procfile's command did not serve:\n{log.read_text()}")
 
 
 def exchange(address: tuple[str, int], request: bytes) -> bytes:

@@ -9,7 +9,6 @@ import asyncio
 import logging
 import os
 import random
-import subprocess
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -26,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.ratelimit import RateLimits
 from api.settings import Settings
 from api.users import security
-from devstack.servers import die_with_parent, free_port
+from devstack.servers import free_port
 from tests.conftest import Account
-from tests.tmdb.live import server_env, wait_healthy
+from tests.tmdb.live import serving, start_procfile_web
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "password123"  # tests.conftest.PASSWORD_HASH's
@@ -338,46 +337,15 @@ class TestRedisDown:
 # -- the client address behind a proxy: the Procfile's command (uvicorn --proxy-headers), for real
 
 
-def procfile_web() -> str:
-    [line] = [ln for ln in (ROOT / "Procfile").read_text().splitlines() if ln.startswith("web:")]
-    return line.removeprefix("web:").strip()
-
-
-def start_procfile_web(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            ["sh", "-c", f"exec {procfile_web()}"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent(),
-        )
-
-
 @asynccontextmanager
 async def served(settings: Settings, log: Path, trusted: str) -> AsyncIterator[AsyncClient]:
     """A client of the Procfile's web command, which trusts proxy headers from `trusted` only
     and allows two failed sign-ins a minute per address (and plenty per account)."""
     port = free_port()
-    env = {
-        **server_env(settings),
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "1",
-        "FORWARDED_ALLOW_IPS": trusted,
-        "RATE_LIMIT_LOGIN_ADDRESS": "2/minute",
-        "RATE_LIMIT_LOGIN_ACCOUNT": ROOMY,
-        "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    process = start_procfile_web(env, log)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        await wait_healthy(url, process, log)
-        async with AsyncClient(base_url=url, timeout=30) as http:
-            yield http
-    finally:
-        process.terminate()
-        await asyncio.to_thread(process.wait, 15)
+    limits = {"RATE_LIMIT_LOGIN_ADDRESS": "2/minute", "RATE_LIMIT_LOGIN_ACCOUNT": ROOMY}
+    process = start_procfile_web(settings, port, log, FORWARDED_ALLOW_IPS=trusted, **limits)
+    async with serving(process, port, log) as url, AsyncClient(base_url=url, timeout=30) as http:
+        yield http
 
 
 async def forwarded_sign_in(http: AsyncClient, forwarded_for: str) -> int:

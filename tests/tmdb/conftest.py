@@ -1,6 +1,6 @@
 """/3 fixtures: the API tests' catalog builders (and their fresh cache per test with
 --api-cache), API keys made for an account on the test's rolled-back transaction, and real
-servers for the TMDB clients (tests.tmdb.live)."""
+servers for the TMDB clients (tests.tmdb.live) and the clients themselves (tests.tmdb.clients)."""
 
 from collections.abc import Awaitable, Callable
 
@@ -10,6 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.users import api_keys
 from tests.api.conftest import catalog, fresh_cache  # noqa: F401 - fixtures for tests/tmdb
 from tests.conftest import Account
+from tests.tmdb.clients import (  # noqa: F401 - fixtures for tests/tmdb
+    aio_moviedb,
+    kometa,
+    moviedb,
+    simple,
+    v3,
+)
 from tests.tmdb.live import server, tmdb_server  # noqa: F401 - fixtures for tests/tmdb
 
 MakeKey = Callable[..., Awaitable[tuple[int, str]]]

@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -66,18 +67,37 @@ def server_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def start_uvicorn(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
-    args = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory"]
-    args += ["--host", "127.0.0.1", "--port", str(port)]
+def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`args` run from the project's root, its output to `log`; it dies with the tests."""
     with log.open("wb") as out:
         return subprocess.Popen(
             args,
             cwd=ROOT,
-            env=server_env(settings),
+            env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             preexec_fn=die_with_parent(),
         )
+
+
+def start_uvicorn(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
+    args = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory"]
+    args += ["--host", "127.0.0.1", "--port", str(port)]
+    return _spawn(args, server_env(settings), log)
+
+
+def procfile_web() -> str:
+    [line] = [ln for ln in (ROOT / "Procfile").read_text().splitlines() if ln.startswith("web:")]
+    return line.removeprefix("web:").strip()
+
+
+def start_procfile_web(
+    settings: Settings, port: int, log: Path, **env: str
+) -> subprocess.Popen[bytes]:
+    """The Procfile's web command (one process) on `port`, with `env` over server_env's."""
+    path = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+    full = {**server_env(settings), "PORT": str(port), "WEB_CONCURRENCY": "1", **env, "PATH": path}
+    return _spawn(["sh", "-c", f"exec {procfile_web()}"], full, log)
 
 
 def read_log(log: Path) -> str:
@@ -96,6 +116,18 @@ async def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) ->
                 pass
             await asyncio.sleep(0.1)
     raise AssertionError(f"uvicorn did not answer within {START_SECONDS} s:\n{read_log(log)}")
+
+
+@asynccontextmanager
+async def serving(process: subprocess.Popen[bytes], port: int, log: Path) -> AsyncIterator[str]:
+    """The URL of `process`'s server once it answers /health; the server is stopped at the end."""
+    try:
+        url = f"http://127.0.0.1:{port}"
+        await wait_healthy(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        await asyncio.to_thread(process.wait, 15)
 
 
 async def committed_account(engine: AsyncEngine) -> tuple[int, str, str]:
@@ -130,14 +162,10 @@ async def server(
 ) -> AsyncIterator[Server]:
     user_id, key, genre = await committed_owner(engine)
     port, log = free_port(), tmp_path_factory.mktemp("uvicorn") / "uvicorn.log"
-    process = start_uvicorn(settings, port, log)
     try:
-        url = f"http://127.0.0.1:{port}"
-        await wait_healthy(url, process, log)
-        yield Server(url, key, genre, log)
+        async with serving(start_uvicorn(settings, port, log), port, log) as url:
+            yield Server(url, key, genre, log)
     finally:
-        process.terminate()
-        await asyncio.to_thread(process.wait, 15)
         async with engine.begin() as conn:
             await conn.execute(delete(User).where(col(User.id) == user_id))  # its keys cascade
             await conn.execute(delete(Genre).where(col(Genre.id) == genre.id))
@@ -168,14 +196,10 @@ async def tmdb_server(
     engine = make_engine(tmdb_settings.DATABASE_URL)
     user_id, email, key = await committed_account(engine)
     port, log = free_port(), tmp_path_factory.mktemp("uvicorn-tmdb") / "uvicorn.log"
-    process = start_uvicorn(tmdb_settings, port, log)
     try:
-        url = f"http://127.0.0.1:{port}"
-        await wait_healthy(url, process, log)
-        yield CatalogServer(url, key, email, PASSWORD, user_id, log)
+        async with serving(start_uvicorn(tmdb_settings, port, log), port, log) as url:
+            yield CatalogServer(url, key, email, PASSWORD, user_id, log)
     finally:
-        process.terminate()
-        await asyncio.to_thread(process.wait, 15)
         async with engine.begin() as conn:
             await conn.execute(delete(User).where(col(User.id) == user_id))
         await engine.dispose()

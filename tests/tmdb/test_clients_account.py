@@ -5,7 +5,6 @@ with each session the account, watchlist and favorites, a rating (the rated list
 account states), and the session's end. Everything written to the shared catalog is undone,
 and the movies' votes are checked back to exactly what they were."""
 
-import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -34,18 +33,18 @@ from api.settings import Settings
 from api.trending.models import MovieActivity
 from api.users import api_keys
 from devstack.servers import free_port
+from tests.tmdb.clients import TIMEOUT, v3_environment
 from tests.tmdb.live import (
     CatalogServer,
     in_thread,
     pointed,
     refused,
+    serving,
     start_uvicorn,
-    wait_healthy,
 )
 
 AVATAR, INCEPTION = 19995, 27205
 TOUCHED = (AVATAR, INCEPTION)
-TIMEOUT = 10
 TMDB_ORIGIN = "https://api.themoviedb.org"
 AUTH_FAILED = "Authentication failed: You do not have permissions to access the service."
 BAD_LOGIN = "Invalid username and/or password: You did not provide a valid login."
@@ -123,11 +122,7 @@ def v3(
     """tmdbv3api's global state for this test, restored after it: the key and the session in
     the environment, no response cache, and every class's shared requests session routed to
     Marquee (Authentication(u, p) calls the API in its constructor)."""
-    for name in ("TMDB_SESSION_ID", "TMDB_ACCOUNT_ID", "page", "total_results", "total_pages"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TMDB_API_KEY", tmdb_server.key)
-    monkeypatch.setenv("TMDB_LANGUAGE", "en-US")
-    monkeypatch.setenv("TMDB_CACHE_ENABLED", "False")
+    v3_environment(monkeypatch, tmdb_server.key)
     session = MarqueeSession(tmdb_server.url)
     for cls in (tmdbv3api.TMDb, tmdbv3api.Authentication, tmdbv3api.Account, tmdbv3api.Movie):
         monkeypatch.setattr(cls, "_session", session)
@@ -181,20 +176,6 @@ class TestTmdbv3api:
 
 
 # themoviedb -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def moviedb(tmdb_server: CatalogServer) -> MovieDb:
-    client = MovieDb(api_key=tmdb_server.key, language="en-US", region="US", timeout=TIMEOUT)
-    client._config.host = tmdb_server.url  # scheme and host: the client appends /3/<path>
-    return client
-
-
-@pytest.fixture
-def aio_moviedb(tmdb_server: CatalogServer) -> AioMovieDb:
-    client = AioMovieDb(api_key=tmdb_server.key, language="en-US", region="US", timeout=TIMEOUT)
-    client._config.host = tmdb_server.url
-    return client
 
 
 class TestThemoviedb:
@@ -404,21 +385,14 @@ async def legacy_server(
             "TMDB_COMPAT_LEGACY_GET_LOGIN", "true"
         )  # read from the environment it starts with
         process = start_uvicorn(tmdb_settings, port, log)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        await wait_healthy(url, process, log)
+    async with serving(process, port, log) as url:
         yield dataclasses.replace(tmdb_server, url=url, log=log)
-    finally:
-        process.terminate()
-        await asyncio.to_thread(process.wait, 15)
 
 
 @pytest.fixture
-def simple(monkeypatch: pytest.MonkeyPatch, tmdb_server: CatalogServer, restored: None) -> None:
-    """tmdbsimple's module settings for this test: the key, a timeout, ?api_key= auth."""
-    monkeypatch.setattr(tmdbsimple, "API_KEY", tmdb_server.key)
-    monkeypatch.setattr(tmdbsimple, "REQUESTS_TIMEOUT", TIMEOUT)
-    monkeypatch.setattr(tmdbsimple, "USE_BEARER_AUTH", False)
+def simple(simple: CatalogServer, restored: None) -> CatalogServer:
+    """tmdbsimple's module settings (tests.tmdb.clients), with what the test writes undone."""
+    return simple
 
 
 def simple_login(server: CatalogServer, password: str) -> str:
@@ -431,7 +405,7 @@ def simple_login(server: CatalogServer, password: str) -> str:
 
 class TestTmdbsimple:
     async def test_login_then_account_lists_rating_and_logout(
-        self, simple: None, legacy_server: CatalogServer
+        self, simple: CatalogServer, legacy_server: CatalogServer
     ) -> None:
         session_id = await in_thread(lambda: simple_login(legacy_server, legacy_server.password))
         account = pointed(tmdbsimple.Account(session_id), legacy_server)
@@ -485,13 +459,13 @@ class TestTmdbsimple:
         assert (response.status_code, response.json()["status_code"]) == (401, 3)
 
     async def test_a_wrong_password_raises_with_code_30(
-        self, simple: None, legacy_server: CatalogServer
+        self, simple: CatalogServer, legacy_server: CatalogServer
     ) -> None:
         response = await in_thread(lambda: refused(lambda: simple_login(legacy_server, "no-no-no")))
         assert (response.status_code, response.json()["status_code"]) == (401, 30)
 
     async def test_a_session_works_once_per_token(
-        self, simple: None, legacy_server: CatalogServer
+        self, simple: CatalogServer, legacy_server: CatalogServer
     ) -> None:
         auth = pointed(tmdbsimple.Authentication(), legacy_server)
         token = (await in_thread(auth.token_new))["request_token"]
@@ -507,7 +481,7 @@ class TestTmdbsimple:
         await in_thread(lambda: auth.session_delete(session_id=session_id))
 
     async def test_the_legacy_forms_are_off_by_default(
-        self, simple: None, tmdb_server: CatalogServer
+        self, simple: CatalogServer, tmdb_server: CatalogServer
     ) -> None:
         response = await in_thread(
             lambda: refused(lambda: simple_login(tmdb_server, tmdb_server.password))
@@ -515,7 +489,7 @@ class TestTmdbsimple:
         assert (response.status_code, response.json()["status_code"]) == (405, 42)
 
     async def test_a_session_made_through_legacy_forms_works_on_any_server(
-        self, simple: None, legacy_server: CatalogServer, tmdb_server: CatalogServer
+        self, simple: CatalogServer, legacy_server: CatalogServer, tmdb_server: CatalogServer
     ) -> None:
         session_id = await in_thread(lambda: simple_login(legacy_server, legacy_server.password))
         account = pointed(tmdbsimple.Account(session_id), tmdb_server)

@@ -5,13 +5,11 @@ details with each client's default appends, credits and the director, the four l
 trending, similar and recommendations, reviews. The lists are checked against Marquee's own
 native answers on the same server."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import requests
-import tmdbapis.api3
 import tmdbsimple
 import tmdbv3api
 from sqlalchemy import delete
@@ -26,11 +24,11 @@ from tmdbv3api.exceptions import TMDbException
 from api.db import make_engine
 from api.settings import Settings
 from api.trending.models import MovieActivity
+from tests.tmdb.clients import TIMEOUT, v3_pointed
 from tests.tmdb.live import CatalogServer, in_thread, pointed, refused
 
 AVATAR, INCEPTION, DARK_KNIGHT = 19995, 27205, 155
 NOLAN, CAMERON = 525, 2710
-TIMEOUT = 10
 
 
 async def native_ids(server: CatalogServer, path: str, **params: Any) -> list[int]:
@@ -45,62 +43,6 @@ def director_ids(crew: list[Any], job: str = "job", person: str = "id") -> list[
     """Clients find directors by `job`: dicts (tmdbsimple) or objects (the others)."""
     read = (lambda c, k: c[k]) if crew and isinstance(crew[0], dict) else getattr
     return [read(c, person) for c in crew if read(c, job) == "Director"]
-
-
-class TimeoutSession(requests.Session):
-    """tmdbapis and tmdbv3api set no timeout: a session that does (TMDB_V3.md section 2)."""
-
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        kwargs.setdefault("timeout", TIMEOUT)
-        return super().request(*args, **kwargs)
-
-
-@pytest.fixture
-def simple(tmdb_server: CatalogServer, monkeypatch: pytest.MonkeyPatch) -> CatalogServer:
-    """tmdbsimple's module settings for this test: the key, a timeout, ?api_key= auth."""
-    monkeypatch.setattr(tmdbsimple, "API_KEY", tmdb_server.key)
-    monkeypatch.setattr(tmdbsimple, "REQUESTS_TIMEOUT", TIMEOUT)
-    monkeypatch.setattr(tmdbsimple, "USE_BEARER_AUTH", False)
-    return tmdb_server
-
-
-@pytest.fixture
-def v3(tmdb_server: CatalogServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[CatalogServer]:
-    """tmdbv3api's global state (environment variables, its class-wide session), set for this
-    test and restored after it: the key, no response cache (an lru_cache across tests)."""
-    for name in ("TMDB_SESSION_ID", "TMDB_ACCOUNT_ID", "page", "total_results", "total_pages"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TMDB_API_KEY", tmdb_server.key)
-    monkeypatch.setenv("TMDB_LANGUAGE", "en-US")
-    monkeypatch.setenv("TMDB_CACHE_ENABLED", "False")
-    monkeypatch.setattr(tmdbv3api.TMDb, "_session", TimeoutSession())
-    yield tmdb_server
-
-
-def v3_pointed(obj: Any, server: CatalogServer) -> Any:
-    obj._base = server.base_uri  # per object (TMDB_V3.md section 2, tmdbv3api (a))
-    return obj
-
-
-@pytest.fixture
-def moviedb(tmdb_server: CatalogServer) -> MovieDb:
-    client = MovieDb(api_key=tmdb_server.key, language="en-US", region="US", timeout=TIMEOUT)
-    client._config.host = tmdb_server.url  # scheme and host: the client appends /3/<path>
-    return client
-
-
-@pytest.fixture
-def aio_moviedb(tmdb_server: CatalogServer) -> AioMovieDb:
-    client = AioMovieDb(api_key=tmdb_server.key, language="en-US", region="US", timeout=TIMEOUT)
-    client._config.host = tmdb_server.url
-    return client
-
-
-@pytest.fixture
-async def kometa(tmdb_server: CatalogServer, monkeypatch: pytest.MonkeyPatch) -> TMDbAPIs:
-    """tmdbapis, constructed (it reads the six configuration lists) against the server."""
-    monkeypatch.setattr(tmdbapis.api3, "base_url", tmdb_server.base_uri)
-    return await in_thread(lambda: TMDbAPIs(tmdb_server.key, session=TimeoutSession()))
 
 
 @pytest.fixture

@@ -4,12 +4,10 @@ catalog (tests.tmdb.live.tmdb_server), pointed at it as TMDB_V3.md section 2 say
 with genres all of (`,`) and any of (`|`) and a sort, search for movies (a typo included),
 people and both, a person's details and movie credits."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
-import requests
-import tmdbapis.api3
 import tmdbsimple
 import tmdbv3api
 from themoviedb import TMDb as MovieDb
@@ -19,22 +17,14 @@ from tmdbapis import TMDbAPIs
 from tmdbapis.exceptions import NotFound
 from tmdbv3api.exceptions import TMDbException
 
+from tests.tmdb.clients import v3_pointed
 from tests.tmdb.live import CatalogServer, in_thread, pointed, refused
 
 ACTION, ADVENTURE = 28, 12
 INCEPTION, DARK_KNIGHT, INTERSTELLAR = 27205, 155, 157336
 NOLAN, DICAPRIO = 525, 6193
-TIMEOUT = 10
 # Discover's sort and vote floor, as each client spells them.
 FLOOR = 3000
-
-
-class TimeoutSession(requests.Session):
-    """tmdbapis and tmdbv3api set no timeout: a session that does (TMDB_V3.md section 2)."""
-
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        kwargs.setdefault("timeout", TIMEOUT)
-        return super().request(*args, **kwargs)
 
 
 def check_and_or(both: Sequence[tuple[Any, Any, Any]], either_total: int, both_total: int) -> None:
@@ -44,14 +34,6 @@ def check_and_or(both: Sequence[tuple[Any, Any, Any]], either_total: int, both_t
     averages = [average for _, _, average in both]
     assert averages == sorted(averages, reverse=True)
     assert either_total > both_total > 0
-
-
-@pytest.fixture
-def simple(tmdb_server: CatalogServer, monkeypatch: pytest.MonkeyPatch) -> CatalogServer:
-    monkeypatch.setattr(tmdbsimple, "API_KEY", tmdb_server.key)
-    monkeypatch.setattr(tmdbsimple, "REQUESTS_TIMEOUT", TIMEOUT)
-    monkeypatch.setattr(tmdbsimple, "USE_BEARER_AUTH", False)
-    return tmdb_server
 
 
 class TestTmdbsimple:
@@ -100,24 +82,6 @@ class TestTmdbsimple:
         assert response.status_code == 422 and response.json()["status_code"] == 5
 
 
-@pytest.fixture
-def v3(tmdb_server: CatalogServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[CatalogServer]:
-    """tmdbv3api's global state (environment variables, its class-wide session), set for this
-    test and restored after it: the key, no response cache (an lru_cache across tests)."""
-    for name in ("TMDB_SESSION_ID", "TMDB_ACCOUNT_ID", "page", "total_results", "total_pages"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TMDB_API_KEY", tmdb_server.key)
-    monkeypatch.setenv("TMDB_LANGUAGE", "en-US")
-    monkeypatch.setenv("TMDB_CACHE_ENABLED", "False")
-    monkeypatch.setattr(tmdbv3api.TMDb, "_session", TimeoutSession())
-    yield tmdb_server
-
-
-def v3_pointed(obj: Any, server: CatalogServer) -> Any:
-    obj._base = server.base_uri  # per object (TMDB_V3.md section 2, tmdbv3api (a))
-    return obj
-
-
 class TestTmdbv3api:
     async def test_discover_all_of_and_any_of_genres_sorted(self, v3: CatalogServer) -> None:
         discover = v3_pointed(tmdbv3api.Discover(), v3)
@@ -154,20 +118,6 @@ class TestTmdbv3api:
         person = v3_pointed(tmdbv3api.Person(), v3)
         with pytest.raises(TMDbException, match="could not be found"):
             await in_thread(lambda: person.details(2_000_000_000))
-
-
-@pytest.fixture
-def moviedb(tmdb_server: CatalogServer) -> MovieDb:
-    client = MovieDb(api_key=tmdb_server.key, language="en-US", region="US", timeout=TIMEOUT)
-    client._config.host = tmdb_server.url  # scheme and host: the client appends /3/<path>
-    return client
-
-
-@pytest.fixture
-def aio_moviedb(tmdb_server: CatalogServer) -> AioMovieDb:
-    client = AioMovieDb(api_key=tmdb_server.key, language="en-US", region="US", timeout=TIMEOUT)
-    client._config.host = tmdb_server.url
-    return client
 
 
 class TestThemoviedb:
@@ -225,13 +175,6 @@ class TestThemoviedbAsync:
         assert multi.results and multi.results[0].is_person()
         credits = await aio_moviedb.person(DICAPRIO).movie_credits()
         assert INCEPTION in {m.id for m in credits.cast or []}
-
-
-@pytest.fixture
-async def kometa(tmdb_server: CatalogServer, monkeypatch: pytest.MonkeyPatch) -> TMDbAPIs:
-    """tmdbapis, constructed (it reads the six configuration lists) against the server."""
-    monkeypatch.setattr(tmdbapis.api3, "base_url", tmdb_server.base_uri)
-    return await in_thread(lambda: TMDbAPIs(tmdb_server.key, session=TimeoutSession()))
 
 
 class TestTmdbapis:

@@ -1,7 +1,6 @@
 """The web app in real Chromium: the sample catalog in a database and index of this run's own,
 served by uvicorn on a free port, driven headless through chromedriver (Debian's packages)."""
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -15,15 +14,14 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import make_engine, make_sessionmaker
+from api.db import make_engine
 from api.settings import Settings
 from api.users.models import User
 from devstack.servers import free_port
-from importer.tmdb import import_tmdb
-from tests.catalogs import SAMPLE, SAMPLE_FILES, _outbox_done
-from tests.conftest import PASSWORD_HASH, drop_database, migrate, recreate_database
+from tests.catalogs import SAMPLE, SAMPLE_FILES, imported_database
+from tests.conftest import PASSWORD_HASH, drop_database
 from tests.meili_fixtures import drop_indexes
-from tests.tmdb.live import PASSWORD, start_uvicorn, wait_healthy
+from tests.tmdb.live import PASSWORD, serving, start_uvicorn
 from worker.resources import Resources, connect_redis, open_resources
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,12 +51,7 @@ async def web_settings(settings: Settings) -> AsyncIterator[Settings]:
     web = settings.model_copy(
         update={"DATABASE_URL": url, "MEILI_INDEX": f"web_{uuid.uuid4().hex[:8]}"}
     )
-    await recreate_database(url)
-    await migrate(url)
-    engine = make_engine(url)
-    await import_tmdb(make_sessionmaker(engine), *(SAMPLE / name for name in SAMPLE_FILES))
-    await _outbox_done(engine)
-    await engine.dispose()
+    await imported_database(url, [SAMPLE / name for name in SAMPLE_FILES])
     res = await open_resources(web, redis=await connect_redis(web))
     await rebuild_index(res)
     assert res.redis is not None
@@ -100,12 +93,9 @@ async def web_stack(
     process = start_uvicorn(web_settings, port, log)
     res = await open_resources(web_settings, redis=await connect_redis(web_settings))
     try:
-        url = f"http://127.0.0.1:{port}"
-        await wait_healthy(url, process, log)
-        yield WebStack(url, admin_email, web_settings, res)
+        async with serving(process, port, log) as url:
+            yield WebStack(url, admin_email, web_settings, res)
     finally:
-        process.terminate()
-        await asyncio.to_thread(process.wait, 15)
         assert res.redis is not None
         await res.redis.aclose()
         await res.close()
