@@ -1,6 +1,7 @@
 """The arq worker: its jobs, crons and start-up, registered in one WorkerSettings."""
 
 import asyncio
+import contextlib
 import logging
 import signal
 import threading
@@ -121,10 +122,13 @@ STABLE_SECONDS = 30.0
 
 async def run(settings: Settings) -> None:
     """Run the worker until SIGTERM or SIGINT, starting it again whenever it stops on a lost
-    Redis: arq's own loop exits on a connection error and nothing would restart it."""
-    cancel_on_sigterm()
+    Redis: arq's own loop exits on a connection error and nothing would restart it. A stop
+    request is also remembered apart from the cancellation it sends: a cancellation that
+    arq's loop swallows (it happened, once, under load) must not start the worker again."""
+    stopping = asyncio.Event()
+    cancel_on_sigterm(stopping)
     delay = RESTART_DELAYS[0]
-    while True:
+    while not stopping.is_set():
         started = time.monotonic()
         try:
             await _run_once(settings)
@@ -132,16 +136,25 @@ async def run(settings: Settings) -> None:
             if time.monotonic() - started > STABLE_SECONDS:
                 delay = RESTART_DELAYS[0]
             log.error("worker lost Redis (%s); starting again in %.1f s", exc, delay)
-        await asyncio.sleep(delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), delay)
         delay = min(delay * 2, RESTART_DELAYS[1])
 
 
-def cancel_on_sigterm() -> None:
+def cancel_on_sigterm(stopping: asyncio.Event | None = None) -> None:
     """SIGTERM cancels the running task, as asyncio.run does for SIGINT: cleanup runs (an
-    unfinished drain or rebuild is left as if it never started). Main thread only."""
+    unfinished drain or rebuild is left as if it never started); `stopping`, when given, is
+    set too. Main thread only."""
     task = asyncio.current_task()
-    if task is not None and threading.current_thread() is threading.main_thread():
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    if task is None or threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop() -> None:
+        if stopping is not None:
+            stopping.set()
+        task.cancel()
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop)
 
 
 async def _run_once(settings: Settings) -> None:
