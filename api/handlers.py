@@ -129,10 +129,14 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("Internal server error", "internal_error"), status_code=500)
 
 
+# What a lost or overloaded database raises (answered 503 with Retry-After, natively and on /3).
+DATABASE_ERRORS = (DBAPIError, PoolTimeout, OSError)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for database_error in (DBAPIError, PoolTimeout, OSError):
+    for database_error in DATABASE_ERRORS:
         app.add_exception_handler(database_error, _database_error)
     app.add_exception_handler(Exception, _unexpected)

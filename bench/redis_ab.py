@@ -37,13 +37,12 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 from sqlalchemy import text
 
-from api.db import make_engine, make_sessionmaker
+from api.db import make_engine
 from api.main import _redis as api_redis
 from bench import report, stack
 from bench.load_wrk import WrkResult, run_wrk, uvicorn
 from bench.report import machine, table, write_result
 from devstack.servers import controlled_redis
-from importer.tmdb import import_tmdb
 
 NAME = "redis-pipe"
 ROOT = Path(__file__).resolve().parents[1]
@@ -437,16 +436,7 @@ def api_app() -> Any:
 
 async def ensure_catalog() -> list[int]:
     """TMDB 5000 in DATABASE, imported once and kept; MOVIES of its ids."""
-    counts = await stack.table_counts(DATABASE)
-    if counts.get("movie", 0) < 4000 or not await stack.schema_current(DATABASE):
-        print(f"  importing TMDB 5000 into {DATABASE}", flush=True)
-        url = await stack.reset_database(DATABASE)
-        engine = make_engine(url)
-        try:
-            movies, credits, posters = stack.TMDB_FILES
-            await import_tmdb(make_sessionmaker(engine), movies, credits, posters)
-        finally:
-            await engine.dispose()
+    await stack.ensure_tmdb_catalog(DATABASE)
     engine = make_engine(stack.database_url(DATABASE), pool_size=1, max_overflow=0)
     try:
         async with engine.connect() as conn:

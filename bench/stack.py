@@ -18,9 +18,10 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy import text
 
-from api.db import make_engine
+from api.db import make_engine, make_sessionmaker
 from api.settings import Settings
 from bench import generate
+from importer.tmdb import import_tmdb
 from worker.cli import alembic_config
 
 # Our own databases (marquee_bench*) and Redis database: tests use marquee_test* and db 9.
@@ -245,3 +246,20 @@ def module_at(commit: str, path: str, name: str) -> types.ModuleType | None:
     module = types.ModuleType(name)
     exec(compile(done.stdout, f"{commit}:{path}", "exec"), module.__dict__)
     return module
+
+
+async def ensure_tmdb_catalog(name: str) -> str:
+    """The TMDB 5000 database `name`, imported once and kept (again when its schema is behind
+    the code's); its URL."""
+    counts = await table_counts(name)
+    if counts.get("movie", 0) > 4000 and await schema_current(name):
+        return database_url(name)
+    print(f"  importing TMDB 5000 into {name}", flush=True)
+    url = await reset_database(name)
+    engine = make_engine(url)
+    try:
+        movies, credits, posters = TMDB_FILES
+        await import_tmdb(make_sessionmaker(engine), movies, credits, posters)
+    finally:
+        await engine.dispose()
+    return url

@@ -38,7 +38,6 @@ from api.db import make_engine, make_sessionmaker
 from bench import report, stack
 from bench.load_setup import misspell
 from bench.report import machine, table, write_result
-from importer.tmdb import import_tmdb
 from indexer import MovieFilters, make_client, rebuild, to_document
 from indexer.search import search_request
 
@@ -368,22 +367,6 @@ def rows(results: dict[str, Figures], conns: int) -> list[list[Any]]:
 # ---- setup -------------------------------------------------------------------------------
 
 
-async def ensure_catalog() -> str:
-    """The TMDB 5000 database, imported once and kept; its URL."""
-    counts = await stack.table_counts(DATABASE)
-    if counts.get("movie", 0) > 4000 and await stack.schema_current(DATABASE):
-        return stack.database_url(DATABASE)
-    print(f"  importing TMDB 5000 into {DATABASE}", flush=True)
-    url = await stack.reset_database(DATABASE)
-    engine = make_engine(url)
-    try:
-        movies, credits, posters = stack.TMDB_FILES
-        await import_tmdb(make_sessionmaker(engine), movies, credits, posters)
-    finally:
-        await engine.dispose()
-    return url
-
-
 async def build_index(url: str, meili: stack.Meili, uid: str) -> int:
     from api.search.queries import iter_source_batches
 
@@ -468,7 +451,7 @@ def run(opts: Opts) -> str:
     notes: list[str] = []
     uid = f"transport_ab_{secrets.token_hex(4)}"
     with stack.meilisearch() as meili:
-        url = asyncio.run(ensure_catalog())
+        url = asyncio.run(stack.ensure_tmdb_catalog(DATABASE))
         try:
             print("  indexing", flush=True)
             count = asyncio.run(build_index(url, meili, uid))

@@ -9,12 +9,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import AppError
-from api.handlers import DATABASE_RETRY_AFTER, database_unreachable
+from api.handlers import DATABASE_ERRORS, DATABASE_RETRY_AFTER, database_unreachable
 from api.tmdb.errors import (
     INTERNAL,
     INVALID_PAGE,
@@ -86,6 +84,6 @@ def install_tmdb_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for database_error in (DBAPIError, PoolTimeout, OSError):
+    for database_error in DATABASE_ERRORS:
         app.add_exception_handler(database_error, _database_error)
     app.add_exception_handler(Exception, _unexpected)
